@@ -1,0 +1,15 @@
+/** Process exit codes (README "Exit codes"). */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  endpoint: 3,
+  interrupted: 130,
+  sloFailed: 99,
+} as const;
+
+/** A mistake of the user's: printed as one line, exit 2, before any load is sent. */
+export class UsageError extends Error {}
+
+/** The endpoint cannot be reached or is not what it claims: one line, exit 3. */
+export class EndpointError extends Error {}

@@ -1,0 +1,57 @@
+import { InvalidArgumentError } from "commander";
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number of at least 1.");
+  return n;
+}
+
+export function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("expected a whole number of at least 0.");
+  return n;
+}
+
+export function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("expected a number of at least 0.");
+  return n;
+}
+
+export function probability(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1)
+    throw new InvalidArgumentError("expected a rate between 0 and 1.");
+  return n;
+}
+
+/** "1,4,8" -> [1, 4, 8] */
+export function positiveIntList(value: string): number[] {
+  const parts = value.split(",").map((p) => p.trim());
+  const out = parts.map(Number);
+  if (parts.length === 0 || out.some((n) => !Number.isInteger(n) || n < 1)) {
+    throw new InvalidArgumentError("expected comma-separated whole numbers of at least 1, e.g. 1,4,8.");
+  }
+  return out;
+}
+
+export function jsonObject(value: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new InvalidArgumentError(`expected a JSON object, e.g. '{"cache_prompt": false}'.`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new InvalidArgumentError(`expected a JSON object, e.g. '{"cache_prompt": false}'.`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** "127.0.0.1:8000" or ":8000" or "8000" -> host and port */
+export function hostPort(value: string): { host: string; port: number } {
+  const m = /^(?:\[?([^\]]*?)\]?:)?(\d+)$/.exec(value.trim());
+  const port = m ? Number(m[2]) : Number.NaN;
+  if (!m || port > 65535) throw new InvalidArgumentError("expected HOST:PORT, e.g. 127.0.0.1:8000.");
+  return { host: m[1] || "127.0.0.1", port };
+}

@@ -1,0 +1,21 @@
+import { startSimServer } from "../sim/sim-server.js";
+import { type SimFlags, simParamsFrom } from "./sim-options.js";
+
+export interface SimCommandFlags extends SimFlags {
+  listen: { host: string; port: number };
+}
+
+/** Runs the simulator until SIGINT/SIGTERM. */
+export async function simCommand(f: SimCommandFlags): Promise<number> {
+  const params = simParamsFrom(f);
+  const sim = await startSimServer(params, f.listen.host, f.listen.port);
+  process.stdout.write(
+    `streamslo simulator listening on ${sim.baseUrl} (model ${params.model}, preset ${f.simPreset}); metrics at ${sim.origin}/metrics\n`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await sim.close();
+  return 0;
+}

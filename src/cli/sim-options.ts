@@ -1,0 +1,78 @@
+import { type Command, Option } from "commander";
+import { PRESETS, type SimParams, simParams } from "../sim/presets.js";
+import { nonNegativeInt, nonNegativeNumber, positiveInt, probability } from "./option-parsers.js";
+
+export interface SimFlags {
+  simPreset: string;
+  simSeed: number;
+  simModel?: string;
+  simApiKey?: string;
+  simSlots?: number;
+  simKvTokens?: number;
+  simDecodeMs?: number;
+  simDecodeMsPerSeq?: number;
+  simTokensPerChunk?: number;
+  fault5xx: number;
+  faultDrop: number;
+  faultStall: number;
+  stallMs: number;
+  faultSlowFirstByte: number;
+  slowFirstByteMs: number;
+  faultInbandError: number;
+}
+
+/** Adds the simulator's flags (used by `sim`, and by `bench`/`probe` when no --url is given). */
+export function addSimOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option("--sim-preset <name>", "simulator cost model")
+        .choices(Object.keys(PRESETS))
+        .default("default"),
+    )
+    .option("--sim-seed <n>", "simulator random seed", nonNegativeInt, 1)
+    .option("--sim-model <name>", "model name the simulator serves")
+    .option("--sim-api-key <key>", "make the simulator require this bearer token")
+    .option("--sim-slots <n>", "concurrent sequences the simulator batches", positiveInt)
+    .option("--sim-kv-tokens <n>", "simulator KV-cache capacity in tokens", positiveInt)
+    .option("--sim-decode-ms <ms>", "fixed cost of one decode step", nonNegativeNumber)
+    .option("--sim-decode-ms-per-seq <ms>", "added cost per sequence in the batch", nonNegativeNumber)
+    .option("--sim-tokens-per-chunk <n>", "tokens grouped into one SSE chunk", positiveInt)
+    .option("--fault-5xx <rate>", "share of requests answered with HTTP 503", probability, 0)
+    .option("--fault-drop <rate>", "share of streams cut mid-way", probability, 0)
+    .option("--fault-stall <rate>", "share of streams that pause for --stall-ms", probability, 0)
+    .option("--stall-ms <ms>", "length of an injected stall", nonNegativeNumber, 500)
+    .option(
+      "--fault-slow-first-byte <rate>",
+      "share of requests delayed by --slow-first-byte-ms",
+      probability,
+      0,
+    )
+    .option("--slow-first-byte-ms <ms>", "delay before the first byte", nonNegativeNumber, 300)
+    .option(
+      "--fault-inband-error <rate>",
+      'share of streams that end with data: {"error": ...}',
+      probability,
+      0,
+    );
+}
+
+export function simParamsFrom(f: SimFlags): SimParams {
+  const p = simParams(f.simPreset, { seed: f.simSeed });
+  if (f.simModel) p.model = f.simModel;
+  if (f.simApiKey) p.apiKey = f.simApiKey;
+  if (f.simSlots !== undefined) p.engine.maxRunning = f.simSlots;
+  if (f.simKvTokens !== undefined) p.engine.kvCacheTokens = f.simKvTokens;
+  if (f.simDecodeMs !== undefined) p.engine.decodeBaseMs = f.simDecodeMs;
+  if (f.simDecodeMsPerSeq !== undefined) p.engine.decodeMsPerSeq = f.simDecodeMsPerSeq;
+  if (f.simTokensPerChunk !== undefined) p.tokensPerChunk = f.simTokensPerChunk;
+  p.faults = {
+    http5xxRate: f.fault5xx,
+    dropRate: f.faultDrop,
+    stallRate: f.faultStall,
+    stallMs: f.stallMs,
+    slowFirstByteRate: f.faultSlowFirstByte,
+    slowFirstByteMs: f.slowFirstByteMs,
+    inbandErrorRate: f.faultInbandError,
+  };
+  return p;
+}

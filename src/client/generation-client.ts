@@ -1,0 +1,205 @@
+import type { Dispatcher } from "undici";
+import { classifyCompletion, classifyStream, verdictFor } from "../core/outcome.js";
+import type { Phase, RequestRecord } from "../core/record.js";
+import { StreamAccumulator, summarizeCompletion } from "../core/stream-accumulator.js";
+import type { Clock } from "./clock.js";
+import type { Endpoint } from "./endpoint.js";
+import { errorMessage, transportErrorCode } from "./transport-errors.js";
+
+export interface RequestMeta {
+  id: string;
+  scenario: string;
+  phase: Phase;
+  intendedStartMs: number;
+}
+
+export interface SendOptions {
+  endpoint: Endpoint;
+  stream: boolean;
+  apiKey?: string;
+  /** Time to response headers before giving up. */
+  headersTimeoutMs: number;
+  /** Longest silence between body bytes before giving up. */
+  bodyTimeoutMs: number;
+  keepText?: boolean;
+  signal?: AbortSignal;
+}
+
+const ERROR_BODY_LIMIT = 4096;
+
+/** Pulls the server's own explanation out of an error body (OpenAI/vLLM JSON or plain text). */
+function describeErrorBody(status: number, body: string): string {
+  let detail = body.trim().slice(0, 200);
+  try {
+    const j = JSON.parse(body) as {
+      error?: { message?: string } | string;
+      message?: string;
+      detail?: string;
+    };
+    const m = typeof j.error === "string" ? j.error : (j.error?.message ?? j.message ?? j.detail);
+    if (typeof m === "string") detail = m;
+  } catch {
+    if (/^\s*</.test(detail)) detail = "an HTML page";
+  }
+  return detail ? `HTTP ${status}: ${detail}` : `HTTP ${status}`;
+}
+
+/**
+ * Handles one response with undici's dispatch API, so each body buffer is timestamped in the
+ * socket's data callback, before any stream or async-iterator machinery can delay it.
+ */
+class RecordingHandler implements Dispatcher.DispatchHandler {
+  private acc?: StreamAccumulator;
+  private parts: Buffer[] = [];
+  private partBytes = 0;
+  private settled = false;
+  private controller?: Dispatcher.DispatchController;
+  private abortRequested = false;
+
+  constructor(
+    private readonly rec: RequestRecord,
+    private readonly clock: Clock,
+    private readonly opts: SendOptions,
+    private readonly done: (r: RequestRecord) => void,
+  ) {}
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.abortRequested) this.abort();
+  }
+
+  /** Stops the request (Ctrl-C); the record ends with code `aborted`. */
+  abort(): void {
+    this.abortRequested = true;
+    this.controller?.abort(Object.assign(new Error("aborted by the user"), { name: "AbortError" }));
+  }
+
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number): void {
+    this.rec.headersMs = this.clock.now();
+    this.rec.status = statusCode;
+    if (statusCode >= 200 && statusCode < 300 && this.opts.stream) {
+      this.acc = new StreamAccumulator(this.opts.keepText);
+    }
+  }
+
+  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
+    const t = this.clock.now();
+    if (this.acc) {
+      this.acc.push(chunk, t);
+    } else if (this.partBytes < ERROR_BODY_LIMIT || this.isOkStatus()) {
+      this.parts.push(chunk);
+      this.partBytes += chunk.length;
+    }
+  }
+
+  onResponseEnd(): void {
+    this.finish();
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    this.finish(err);
+  }
+
+  private isOkStatus(): boolean {
+    const s = this.rec.status ?? 0;
+    return s >= 200 && s < 300;
+  }
+
+  private finish(err?: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    const rec = this.rec;
+    const now = this.clock.now();
+    rec.endMs = now;
+    const afterHeaders = rec.headersMs !== undefined;
+    const broke = err
+      ? { code: transportErrorCode(err, afterHeaders), message: errorMessage(err) }
+      : undefined;
+
+    if (!afterHeaders) {
+      Object.assign(rec, verdictFor(broke?.code ?? "client_error", broke?.message ?? "no response"));
+      this.done(rec);
+      return;
+    }
+    if (!this.isOkStatus()) {
+      const body = Buffer.concat(this.parts).toString("utf8");
+      Object.assign(rec, verdictFor(`http_${rec.status ?? 0}`, describeErrorBody(rec.status ?? 0, body)));
+      this.done(rec);
+      return;
+    }
+    const summary = this.acc
+      ? this.acc.end(now)
+      : summarizeCompletion(Buffer.concat(this.parts).toString("utf8"), now, this.opts.keepText);
+    rec.firstContentMs = summary.firstContentMs;
+    rec.chunkTimesMs = summary.chunkTimesMs;
+    rec.chunkTokens = summary.chunkTokens;
+    rec.promptTokens = summary.promptTokens;
+    rec.finishReason = summary.finishReason;
+    if (summary.text !== undefined) rec.text = summary.text;
+    if (summary.completionTokens !== undefined) {
+      rec.outputTokens = summary.completionTokens;
+      rec.tokenSource = "usage";
+    } else {
+      let n = 0;
+      for (const k of summary.chunkTokens) n += k;
+      rec.outputTokens = n;
+      rec.tokenSource = "chunks";
+    }
+    const verdict = this.acc
+      ? classifyStream(summary, broke)
+      : broke
+        ? verdictFor(broke.code, broke.message)
+        : classifyCompletion(summary);
+    rec.outcome = verdict.outcome;
+    if (verdict.error) rec.error = verdict.error;
+    this.done(rec);
+  }
+}
+
+/** Sends one generation request and resolves with its record; never rejects. */
+export function sendGeneration(
+  dispatcher: Dispatcher,
+  clock: Clock,
+  opts: SendOptions,
+  body: string,
+  meta: RequestMeta,
+): Promise<RequestRecord> {
+  const rec: RequestRecord = {
+    id: meta.id,
+    scenario: meta.scenario,
+    phase: meta.phase,
+    intendedStartMs: meta.intendedStartMs,
+    startMs: clock.now(),
+    chunkTimesMs: [],
+    chunkTokens: [],
+    tokenSource: "chunks",
+    outcome: "error",
+  };
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    accept: opts.stream ? "text/event-stream" : "application/json",
+  };
+  if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
+  return new Promise((resolve) => {
+    const signal = opts.signal;
+    const onAbort = () => handler.abort();
+    const handler = new RecordingHandler(rec, clock, opts, (r) => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve(r);
+    });
+    signal?.addEventListener("abort", onAbort, { once: true });
+    if (signal?.aborted) handler.abort();
+    dispatcher.dispatch(
+      {
+        origin: opts.endpoint.origin,
+        path: opts.endpoint.path,
+        method: "POST",
+        headers,
+        body,
+        headersTimeout: opts.headersTimeoutMs,
+        bodyTimeout: opts.bodyTimeoutMs,
+      },
+      handler,
+    );
+  });
+}

@@ -1,0 +1,56 @@
+import type { ErrorCode, Outcome, RequestError } from "./record.js";
+import type { StreamSummary } from "./stream-accumulator.js";
+
+export interface Verdict {
+  outcome: Outcome;
+  error?: RequestError;
+}
+
+/** Error codes that mean the stream broke part-way rather than failed outright. */
+const INCOMPLETE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  "stream_dropped",
+  "stream_reset",
+  "body_timeout",
+]);
+
+export function verdictFor(code: ErrorCode, message: string): Verdict {
+  return { outcome: INCOMPLETE_CODES.has(code) ? "incomplete" : "error", error: { code, message } };
+}
+
+function looksLikeHtml(head: string): boolean {
+  return /^\s*<(!doctype|html|head|body)/i.test(head);
+}
+
+/**
+ * Classifies a finished 2xx streaming body. `broke` is the transport error that ended the body
+ * early, if any. Order matters: an in-band error wins over a drop, and garbage over silence.
+ */
+export function classifyStream(s: StreamSummary, broke?: { code: ErrorCode; message: string }): Verdict {
+  if (s.errorMessage !== undefined) return verdictFor("stream_error", s.errorMessage);
+  if (s.events === 0) {
+    if (broke) return verdictFor(broke.code, broke.message);
+    if (s.bodyBytes === 0) return verdictFor("empty_response", "HTTP 200 with an empty body");
+    const what = looksLikeHtml(s.head) ? "an HTML page" : `"${s.head.slice(0, 60).replace(/\s+/g, " ")}"`;
+    return verdictFor("not_sse", `expected an SSE stream, got ${what}`);
+  }
+  if (s.invalidEvents > 0) return verdictFor("invalid_json", `${s.invalidEvents} event(s) were not JSON`);
+  const finished = s.sawDone || s.finishReason !== undefined;
+  if (!finished) {
+    if (broke) return verdictFor(broke.code, broke.message);
+    return verdictFor("stream_dropped", "stream ended before [DONE] or a finish_reason");
+  }
+  if (s.chunkTimesMs.length === 0) return verdictFor("empty_response", "stream finished without any content");
+  return { outcome: "ok" };
+}
+
+/** Classifies a finished 2xx non-streaming body. */
+export function classifyCompletion(s: StreamSummary): Verdict {
+  if (s.errorMessage !== undefined) return verdictFor("stream_error", s.errorMessage);
+  if (s.bodyBytes === 0) return verdictFor("empty_response", "HTTP 200 with an empty body");
+  if (s.invalidEvents > 0) {
+    const what = looksLikeHtml(s.head) ? "an HTML page" : "a body that is not JSON";
+    return verdictFor("invalid_json", `expected a JSON completion, got ${what}`);
+  }
+  if (s.chunkTimesMs.length === 0) return verdictFor("empty_response", "completion has no content");
+  return { outcome: "ok" };
+}

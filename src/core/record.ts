@@ -1,0 +1,60 @@
+/** One request as measured: raw timestamps only; every metric is derived from these. */
+
+export type Outcome = "ok" | "error" | "incomplete";
+export type TokenSource = "usage" | "tokenizer" | "chunks";
+export type Phase = "warmup" | "measure";
+
+/**
+ * Stable error codes. `http_<status>` covers any non-2xx status (e.g. `http_503`).
+ * Codes that make a request `incomplete` rather than `error`: stream_dropped, stream_reset.
+ */
+export type ErrorCode =
+  | `http_${number}`
+  | "connect_refused"
+  | "connect_timeout"
+  | "connect_reset"
+  | "dns_failed"
+  | "tls_failed"
+  | "headers_timeout"
+  | "body_timeout"
+  | "stream_dropped"
+  | "stream_reset"
+  | "stream_error"
+  | "empty_response"
+  | "not_sse"
+  | "invalid_json"
+  | "aborted"
+  | "client_error";
+
+export interface RequestError {
+  code: ErrorCode;
+  message: string;
+}
+
+export interface RequestRecord {
+  id: string;
+  /** Load level this request belongs to, e.g. "c=4" or "rate=2.5". */
+  scenario: string;
+  phase: Phase;
+  /** When the schedule wanted to send it; equals startMs in closed loop. */
+  intendedStartMs: number;
+  startMs: number;
+  connectMs?: number;
+  headersMs?: number;
+  /** First chunk whose delta carries non-empty content (never the role-only chunk). */
+  firstContentMs?: number;
+  /** Arrival time and token count of each content chunk. */
+  chunkTimesMs: number[];
+  chunkTokens: number[];
+  /** Stream end: [DONE], or close of the body. */
+  endMs?: number;
+  promptTokens?: number;
+  outputTokens?: number;
+  tokenSource: TokenSource;
+  status?: number;
+  finishReason?: string;
+  outcome: Outcome;
+  error?: RequestError;
+  /** Output text, kept only when asked for (output checks); off by default to keep records small. */
+  text?: string;
+}

@@ -1,0 +1,123 @@
+import { createParser, type EventSourceParser } from "eventsource-parser";
+import { interpretChunk } from "./openai-chunk.js";
+
+/** What one response body said, with the arrival time of each content chunk. */
+export interface StreamSummary {
+  firstContentMs?: number;
+  chunkTimesMs: number[];
+  chunkTokens: number[];
+  promptTokens?: number;
+  completionTokens?: number;
+  finishReason?: string;
+  sawDone: boolean;
+  /** Message of the first in-band error event, if any. */
+  errorMessage?: string;
+  invalidEvents: number;
+  events: number;
+  bodyBytes: number;
+  /** The first bytes of the body as text, to say what a non-SSE answer was. */
+  head: string;
+  text?: string;
+}
+
+const HEAD_CHARS = 160;
+
+/**
+ * Turns the bytes of an OpenAI-compatible SSE body into a StreamSummary. Pure: the caller passes
+ * the arrival time of each buffer, so the same code serves the bench client and the proxy.
+ * SSE framing (CR, LF, CRLF, comments, split lines) is eventsource-parser's job; UTF-8 split
+ * across buffers is TextDecoder's (stream mode).
+ */
+export class StreamAccumulator {
+  readonly summary: StreamSummary = {
+    chunkTimesMs: [],
+    chunkTokens: [],
+    sawDone: false,
+    invalidEvents: 0,
+    events: 0,
+    bodyBytes: 0,
+    head: "",
+  };
+  private readonly decoder = new TextDecoder();
+  private readonly parser: EventSourceParser;
+  private now = 0;
+
+  constructor(private readonly keepText = false) {
+    if (keepText) this.summary.text = "";
+    this.parser = createParser({ onEvent: (event) => this.onData(event.data) });
+  }
+
+  push(bytes: Uint8Array, nowMs: number): void {
+    this.now = nowMs;
+    this.summary.bodyBytes += bytes.length;
+    const text = this.decoder.decode(bytes, { stream: true });
+    if (this.summary.head.length < HEAD_CHARS) {
+      this.summary.head = (this.summary.head + text).slice(0, HEAD_CHARS);
+    }
+    this.parser.feed(text);
+  }
+
+  /** Flushes what is left; call once when the body ends (cleanly or not). */
+  end(nowMs: number): StreamSummary {
+    this.now = nowMs;
+    const rest = this.decoder.decode();
+    if (rest) this.parser.feed(rest);
+    // A final event without its blank line still counts (some servers omit the last "\n\n").
+    this.parser.feed("\n\n");
+    return this.summary;
+  }
+
+  private onData(data: string): void {
+    const s = this.summary;
+    s.events++;
+    if (s.sawDone) return;
+    const info = interpretChunk(data);
+    switch (info.kind) {
+      case "done":
+        s.sawDone = true;
+        return;
+      case "invalid":
+        s.invalidEvents++;
+        return;
+      case "error":
+        s.errorMessage ??= info.errorMessage;
+        return;
+    }
+    if (info.text.length > 0) {
+      if (s.firstContentMs === undefined) s.firstContentMs = this.now;
+      s.chunkTimesMs.push(this.now);
+      s.chunkTokens.push(info.tokens > 0 ? info.tokens : 1);
+      if (this.keepText) s.text += info.text;
+    }
+    if (info.finishReason !== undefined) s.finishReason = info.finishReason;
+    if (info.promptTokens !== undefined) s.promptTokens = info.promptTokens;
+    if (info.completionTokens !== undefined) s.completionTokens = info.completionTokens;
+  }
+}
+
+/** The StreamSummary of a whole non-streaming response body received at `nowMs`. */
+export function summarizeCompletion(body: string, nowMs: number, keepText = false): StreamSummary {
+  const s: StreamSummary = {
+    chunkTimesMs: [],
+    chunkTokens: [],
+    sawDone: true,
+    invalidEvents: 0,
+    events: body.length > 0 ? 1 : 0,
+    bodyBytes: Buffer.byteLength(body),
+    head: body.slice(0, HEAD_CHARS),
+  };
+  if (body.length === 0) return s;
+  const info = interpretChunk(body);
+  if (info.kind === "invalid") s.invalidEvents = 1;
+  else if (info.kind === "error") s.errorMessage = info.errorMessage;
+  else if (info.text.length > 0) {
+    s.firstContentMs = nowMs;
+    s.chunkTimesMs.push(nowMs);
+    s.chunkTokens.push(info.completionTokens ?? 1);
+    if (keepText) s.text = info.text;
+  }
+  if (info.finishReason !== undefined) s.finishReason = info.finishReason;
+  if (info.promptTokens !== undefined) s.promptTokens = info.promptTokens;
+  if (info.completionTokens !== undefined) s.completionTokens = info.completionTokens;
+  return s;
+}

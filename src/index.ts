@@ -1,0 +1,20 @@
+/** streamslo's library API: everything the CLI uses is here for programs too. */
+export { Clock } from "./client/clock.js";
+export { type Api, type Endpoint, resolveEndpoint } from "./client/endpoint.js";
+export { type RequestMeta, type SendOptions, sendGeneration } from "./client/generation-client.js";
+export { type Discovery, discoverModels } from "./client/model-discovery.js";
+export { type ProbeTimeline, probeOnce } from "./client/probe.js";
+export { buildRequestBody, type GenerationParams } from "./client/request-body.js";
+export { Distribution, type SerializedDistribution, type Stats } from "./core/histogram.js";
+export { LevelAggregate, type LevelInfo, type LevelSummary } from "./core/level-aggregate.js";
+export { type ChunkInfo, interpretChunk } from "./core/openai-chunk.js";
+export { classifyCompletion, classifyStream } from "./core/outcome.js";
+export { DEFAULT_PROMPT, type PromptSpec, promptFor } from "./core/prompt-source.js";
+export type { ErrorCode, Outcome, RequestRecord } from "./core/record.js";
+export { type RequestMetrics, requestMetrics } from "./core/request-metrics.js";
+export { StreamAccumulator, type StreamSummary } from "./core/stream-accumulator.js";
+export { type BenchHooks, type BenchPlan, type BenchResult, runBench } from "./load/bench-run.js";
+export { runClosedLoop } from "./load/closed-loop.js";
+export { BatchEngine, type EngineParams } from "./sim/engine.js";
+export { PRESETS, type SimParams, simParams } from "./sim/presets.js";
+export { type SimServer, startSimServer } from "./sim/sim-server.js";
