@@ -117,7 +117,8 @@ export async function resolveTarget(f: TargetFlags): Promise<Target> {
   if (f.outputTokens !== undefined && f.maxTokens !== undefined && f.maxTokens !== f.outputTokens) {
     throw new UsageError("--output-tokens sets max_tokens; drop --max-tokens or make them equal");
   }
-  const apiKey = f.apiKey ?? process.env.OPENAI_API_KEY;
+  // An empty variable counts as unset.
+  const apiKey = f.apiKey || process.env.OPENAI_API_KEY || undefined;
   let sim: SimServer | undefined;
   let url = f.url;
   if (url === undefined) {

@@ -36,14 +36,15 @@ export async function probeOnce(opts: Omit<SendOptions, "signal">, body: string)
   const base = buildConnector({ rejectUnauthorized: true });
   const connect: buildConnector.connector = (options, callback) => {
     const socket = (base as unknown as (o: typeof options, cb: typeof callback) => Socket)(options, callback);
-    socket.once("lookup", () => {
+    // prepend: undici's own listeners write the request as soon as the socket connects.
+    socket.prependOnceListener("lookup", () => {
       marks.dns = clock.now();
     });
-    socket.once("connect", () => {
+    socket.prependOnceListener("connect", () => {
       marks.connect = clock.now();
       marks.remote = socket.remoteAddress;
     });
-    socket.once("secureConnect", () => {
+    socket.prependOnceListener("secureConnect", () => {
       marks.tls = clock.now();
     });
   };

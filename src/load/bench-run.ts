@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { Dispatcher } from "undici";
 import type { Clock } from "../client/clock.js";
 import { type SendOptions, sendGeneration } from "../client/generation-client.js";
@@ -63,6 +64,7 @@ export async function runBench(
 ): Promise<BenchResult> {
   const levels: LevelSummary[] = [];
   const stop = new AbortController();
+  setMaxListeners(0, stop.signal); // one listener per in-flight request
   const onAbort = () => stop.abort();
   signal?.addEventListener("abort", onAbort, { once: true });
   let fatal: FatalError | undefined;

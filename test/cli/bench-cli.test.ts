@@ -1,0 +1,284 @@
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { simParams } from "../../src/sim/presets.js";
+import { type SimServer, startSimServer } from "../../src/sim/sim-server.js";
+import { collect, runCli, spawnCli, tempDir } from "../helpers/cli.js";
+import { chat, startScheduledServer } from "../helpers/scheduled-server.js";
+
+function onlyRunDir(out: string): string {
+  const dirs = readdirSync(out);
+  assert.equal(dirs.length, 1, `one run folder in ${out}: ${dirs.join(", ")}`);
+  return join(out, dirs[0] as string);
+}
+
+function jsonLines(path: string): Record<string, unknown>[] {
+  return readFileSync(path, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** One line, no stack trace. */
+function assertOneLine(stderr: string, pattern: RegExp): void {
+  const lines = stderr.trim().split("\n");
+  assert.equal(lines.length, 1, `expected one line, got:\n${stderr}`);
+  assert.match(lines[0] as string, pattern);
+  assert.doesNotMatch(stderr, /\n\s+at /);
+}
+
+describe("streamslo bench on the embedded simulator", () => {
+  it("writes the run folder, the table, and appends to one CSV across runs", async () => {
+    const out = tempDir();
+    const csv = join(out, "all.csv");
+    const args = [
+      "bench",
+      "--sim-preset",
+      "fast",
+      "-c",
+      "1,4",
+      "-n",
+      "8",
+      "--out",
+      join(out, "runs"),
+      "--csv",
+      csv,
+    ];
+    const r = await runCli(args);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^level\s+n\s+ok/m);
+    assert.match(r.stdout, /^c=4\s+8\s+8\s+0\s+0/m);
+    const dir = onlyRunDir(join(out, "runs"));
+    for (const f of ["requests.jsonl", "summary.json", "summary.csv", "summary.md", "run.json"]) {
+      assert.ok(readdirSync(dir).includes(f), f);
+    }
+    const summary = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8"));
+    assert.equal(summary.levels.length, 2);
+    const c4 = summary.levels[1];
+    for (const k of ["mode", "concurrency", "n", "median_wall_s", "p95_wall_s", "request_throughput"]) {
+      assert.ok(k in c4, k);
+    }
+    assert.equal(c4.mode, "stream");
+    assert.equal(c4.concurrency, 4);
+    for (const k of ["ttft_ms", "tpot_ms", "itl_chunk_ms", "itl_token_ms", "e2e_ms", "jitter_ms"]) {
+      for (const s of ["p50", "p90", "p95", "p99", "p99_9", "mean", "stddev", "min", "max"]) {
+        assert.equal(typeof c4[k][s], "number", `${k}.${s}`);
+      }
+    }
+    assert.ok(c4.ttft_ms.p50 > 0 && c4.ttft_ms.p50 <= c4.ttft_ms.p99);
+    // 1 + 4 warm-up requests, then 8 measured per level; every one on its own line.
+    const lines = jsonLines(join(dir, "requests.jsonl"));
+    assert.equal(lines.length, 1 + 8 + 4 + 8);
+    assert.equal(lines.filter((l) => l.phase === "warmup").length, 5);
+    assert.match(
+      readFileSync(join(dir, "summary.md"), "utf8"),
+      /\| mode \| concurrency \| n \| median_wall_s \| p95_wall_s \|/,
+    );
+
+    const again = await runCli(args);
+    assert.equal(again.code, 0, again.stderr);
+    const rows = readFileSync(csv, "utf8").trim().split("\n");
+    assert.equal(rows.length, 1 + 4, "one header, two rows per run");
+    assert.ok(rows[0]?.startsWith("mode,concurrency,n,median_wall_s,p95_wall_s,"));
+    assert.equal(rows.filter((r) => r.startsWith("mode,")).length, 1);
+  });
+
+  it("--json prints only JSON on stdout; --no-stream measures plain HTTP", async () => {
+    const out = tempDir();
+    const r = await runCli([
+      "bench",
+      "--sim-preset",
+      "fast",
+      "-c",
+      "2",
+      "-n",
+      "4",
+      "--no-stream",
+      "--json",
+      "--out",
+      out,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.levels[0].mode, "no-stream");
+    assert.equal(doc.levels[0].ok, 4);
+    assert.ok(doc.levels[0].median_wall_s > 0);
+    assert.equal(doc.endpoint.model, "streamslo-sim");
+  });
+
+  it("counts injected faults by code, and sent = ok + error + incomplete", async () => {
+    const out = tempDir();
+    const r = await runCli([
+      "bench",
+      "--sim-preset",
+      "fast",
+      "-c",
+      "4",
+      "-n",
+      "60",
+      "--fault-5xx",
+      "0.15",
+      "--fault-drop",
+      "0.15",
+      "--json",
+      "--out",
+      out,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const l = JSON.parse(r.stdout).levels[0];
+    assert.equal(l.n, 60);
+    assert.equal(l.n, l.ok + l.error + l.incomplete);
+    assert.ok(l.errors_by_code.http_503 > 0);
+    assert.ok(l.errors_by_code.stream_reset > 0);
+  });
+});
+
+describe("bench on bad input: one line, a non-zero exit, nothing lost", () => {
+  it("a bad flag value or an unknown flag exits 2", async () => {
+    const bad = await runCli(["bench", "--concurrency", "x"]);
+    assert.equal(bad.code, 2);
+    assertOneLine(bad.stderr, /--concurrency.*comma-separated whole numbers/);
+    const unknown = await runCli(["bench", "--concurrancy", "4"]);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown option '--concurrancy'/);
+    assert.match(unknown.stderr, /--concurrency/);
+    const notUrl = await runCli(["bench", "--url", "localhost:8000"]);
+    assert.equal(notUrl.code, 2);
+    assertOneLine(notUrl.stderr, /not an http\(s\) URL/);
+  });
+
+  it("an unreachable URL exits 3", async () => {
+    const r = await runCli(["bench", "--url", "http://127.0.0.1:9/v1", "--out", tempDir()]);
+    assert.equal(r.code, 3);
+    assertOneLine(
+      r.stderr,
+      /cannot reach http:\/\/127\.0\.0\.1:9\/v1: connect_refused.*Is the server running/,
+    );
+  });
+
+  it("an HTML page instead of an API exits 3", async () => {
+    const html = await startScheduledServer(() => ({
+      headers: { "content-type": "text/html" },
+      writes: [{ atMs: 0, raw: "<!DOCTYPE html><title>router</title>" }],
+    }));
+    try {
+      const r = await runCli(["bench", "--url", html.url, "--out", tempDir()]);
+      assert.equal(r.code, 3);
+      assertOneLine(r.stderr, /HTML page: this does not look like an OpenAI-compatible API/);
+    } finally {
+      await html.close();
+    }
+  });
+
+  describe("against a simulator that wants a key", () => {
+    let sim: SimServer;
+    before(async () => {
+      sim = await startSimServer({ ...simParams("fast"), apiKey: "s3cret" });
+    });
+    after(() => sim.close());
+
+    it("a 401 exits 3 and says to pass --api-key; the key from the environment works", async () => {
+      const r = await runCli(["bench", "--url", sim.baseUrl, "--out", tempDir()]);
+      assert.equal(r.code, 3);
+      assertOneLine(r.stderr, /HTTP 401 \(unauthorized\): pass --api-key/);
+      const out = tempDir();
+      const ok = await runCli(["bench", "--url", sim.baseUrl, "-c", "2", "-n", "2", "--out", out], {
+        OPENAI_API_KEY: "s3cret",
+      });
+      assert.equal(ok.code, 0, ok.stderr);
+      const files = readdirSync(onlyRunDir(out));
+      for (const f of files) {
+        assert.doesNotMatch(readFileSync(join(onlyRunDir(out), f), "utf8"), /s3cret/, `${f} leaks the key`);
+      }
+    });
+  });
+
+  it("requests that all fail alike stop the run with exit 3, and what was measured is written", async () => {
+    const server = await startScheduledServer((req) =>
+      req.url?.endsWith("/models")
+        ? { status: 404, headers: { "content-type": "text/plain" }, writes: [{ atMs: 0, raw: "no" }] }
+        : {
+            status: 404,
+            headers: { "content-type": "application/json" },
+            writes: [{ atMs: 0, raw: '{"detail":"Not Found"}' }],
+          },
+    );
+    try {
+      const out = tempDir();
+      const r = await runCli([
+        "bench",
+        "--url",
+        server.url,
+        "--model",
+        "m",
+        "-c",
+        "1",
+        "-n",
+        "20",
+        "--out",
+        out,
+      ]);
+      assert.equal(r.code, 3);
+      assert.match(r.stderr, /every request failed with http_404: HTTP 404: Not Found/);
+      const dir = onlyRunDir(out);
+      const lines = jsonLines(join(dir, "requests.jsonl"));
+      assert.ok(lines.length >= 3 && lines.length < 21, `${lines.length} records`);
+      const summary = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8"));
+      assert.equal(summary.fatal.code, "http_404");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("Ctrl-C writes the partial results and exits 130", async () => {
+    // Slow streams: 1 token every 50 ms, 40 tokens; interrupted during the first level.
+    const slow = await startScheduledServer((req) => ({
+      headers: req.url?.endsWith("/models") ? { "content-type": "application/json" } : undefined,
+      writes: req.url?.endsWith("/models")
+        ? [{ atMs: 0, raw: '{"data":[{"id":"m"}]}' }]
+        : [
+            { atMs: 0, data: chat.role() },
+            ...Array.from({ length: 40 }, (_, i) => ({
+              atMs: 20 + i * 50,
+              data: chat.token(` w${i}`, i === 39 ? "length" : null),
+            })),
+            { atMs: 2000, data: "[DONE]" },
+          ],
+    }));
+    try {
+      const out = tempDir();
+      const child = spawnCli([
+        "bench",
+        "--url",
+        slow.url,
+        "--model",
+        "m",
+        "-c",
+        "4",
+        "-n",
+        "40",
+        "--warmup",
+        "0",
+        "--out",
+        out,
+      ]);
+      const done = collect(child);
+      await new Promise((r) => setTimeout(r, 3000));
+      child.kill("SIGINT");
+      const r = await done;
+      assert.equal(r.code, 130, r.stderr);
+      assert.match(r.stderr, /interrupted/);
+      const dir = onlyRunDir(out);
+      const lines = jsonLines(join(dir, "requests.jsonl"));
+      assert.ok(lines.length >= 4, `${lines.length} records`);
+      const aborted = lines.filter((l) => (l.error as { code?: string } | undefined)?.code === "aborted");
+      assert.equal(aborted.length, 4, "the 4 in-flight requests are recorded as aborted");
+      const summary = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8"));
+      assert.equal(summary.interrupted, true);
+      assert.equal(summary.levels[0].ok, lines.length - 4);
+    } finally {
+      await slow.close();
+    }
+  });
+});

@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { request } from "undici";
+import { collect, runCli, spawnCli } from "../helpers/cli.js";
+
+describe("streamslo probe", () => {
+  it("prints one request's timeline against the embedded simulator", async () => {
+    const r = await runCli(["probe", "--sim-preset", "fast", "--max-tokens", "12"]);
+    assert.equal(r.code, 0, r.stderr);
+    for (const step of [
+      "dns lookup",
+      "tcp connect",
+      "tls handshake",
+      "request sent",
+      "response headers",
+      "first token",
+      "last token",
+      "stream end",
+    ]) {
+      assert.match(r.stdout, new RegExp(`^  ${step}`, "m"), step);
+    }
+    assert.match(r.stdout, /IP address: no lookup/);
+    assert.match(r.stdout, /tokens 12 \(usage\) in 12 chunks; status 200; ok/);
+  });
+
+  it("--repeat --json gives each probe in order and the medians", async () => {
+    const r = await runCli(["probe", "--sim-preset", "fast", "--max-tokens", "8", "--repeat", "3", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.probes.length, 3);
+    for (const p of doc.probes) {
+      assert.ok(p.connectMs <= p.sentMs, "connected before sending");
+      assert.ok(p.sentMs <= p.headersMs, "sent before headers");
+      assert.ok(p.headersMs <= p.firstContentMs, "headers before the first token");
+      assert.ok(p.firstContentMs <= p.lastContentMs && p.lastContentMs <= p.endMs);
+      assert.equal(p.outputTokens, 8);
+    }
+    assert.equal(typeof doc.medians.firstContentMs, "number");
+  });
+
+  it("resolves localhost through DNS and exits 3 when nothing listens", async () => {
+    const r = await runCli(["probe", "--url", "http://localhost:9/v1"]);
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /cannot reach http:\/\/localhost:9\/v1/);
+  });
+});
+
+describe("streamslo sim", () => {
+  it("serves the OpenAI API standalone until SIGTERM", async () => {
+    const child = spawnCli(["sim", "--listen", "127.0.0.1:0", "--sim-preset", "fast"]);
+    const done = collect(child);
+    const url = await new Promise<string>((resolve, reject) => {
+      let seen = "";
+      child.stdout?.on("data", (d: Buffer) => {
+        seen += d.toString();
+        const m = /listening on (http:\/\/\S+\/v1)/.exec(seen);
+        if (m) resolve(m[1] as string);
+      });
+      child.on("close", () => reject(new Error(`sim exited: ${seen}`)));
+    });
+    const res = await request(`${url}/completions`, {
+      method: "POST",
+      body: JSON.stringify({ prompt: "hi", max_tokens: 5, stream: true }),
+    });
+    const text = await res.body.text();
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.headers["content-type"], "text/event-stream");
+    assert.equal((text.match(/"text":/g) ?? []).length, 5);
+    assert.match(text, /data: \[DONE\]\n\n$/);
+    const bench = await runCli([
+      "bench",
+      "--url",
+      url,
+      "-c",
+      "2",
+      "-n",
+      "4",
+      "--json",
+      "--out",
+      "/tmp/streamslo-sim-test",
+    ]);
+    assert.equal(bench.code, 0, bench.stderr);
+    assert.equal(JSON.parse(bench.stdout).levels[0].ok, 4);
+    child.kill("SIGTERM");
+    const r = await done;
+    assert.equal(r.code, 0);
+  });
+
+  it("refuses a bad --listen with exit 2", async () => {
+    const r = await runCli(["sim", "--listen", "nope"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /expected HOST:PORT/);
+  });
+});

@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { EndpointUrlError, resolveEndpoint } from "../../src/client/endpoint.js";
+import { buildRequestBody } from "../../src/client/request-body.js";
+
+describe("resolveEndpoint", () => {
+  it("accepts base URLs with or without /v1 and full generation URLs", () => {
+    assert.equal(resolveEndpoint("http://h:8000/v1", "chat").path, "/v1/chat/completions");
+    assert.equal(resolveEndpoint("http://h:8000", "completions").path, "/v1/completions");
+    const full = resolveEndpoint("http://h:8000/openai/v1/completions", "chat");
+    assert.equal(full.api, "completions");
+    assert.equal(full.basePath, "/openai/v1");
+    assert.equal(resolveEndpoint("https://h/v1/", "chat").origin, "https://h");
+  });
+
+  it("rejects what is not an http(s) URL with a message that shows an example", () => {
+    assert.throws(() => resolveEndpoint("localhost:8000", "chat"), EndpointUrlError);
+    assert.throws(() => resolveEndpoint("ftp://h/v1", "chat"), /e\.g\. --url http/);
+  });
+});
+
+describe("buildRequestBody", () => {
+  it("asks for usage on streams and sends ignore_eos only when asked", () => {
+    const b = JSON.parse(
+      buildRequestBody({ api: "chat", model: "m", stream: true, maxTokens: 8, ignoreEos: true }, "hi"),
+    );
+    assert.deepEqual(b.messages, [{ role: "user", content: "hi" }]);
+    assert.deepEqual(b.stream_options, { include_usage: true });
+    assert.equal(b.ignore_eos, true);
+    assert.equal(b.min_tokens, 8);
+    const c = JSON.parse(
+      buildRequestBody(
+        {
+          api: "completions",
+          model: "m",
+          stream: false,
+          maxTokens: 8,
+          ignoreEos: false,
+          extraBody: { cache_prompt: false },
+        },
+        "hi",
+      ),
+    );
+    assert.equal(c.prompt, "hi");
+    assert.equal(c.stream_options, undefined);
+    assert.equal(c.ignore_eos, undefined);
+    assert.equal(c.cache_prompt, false);
+  });
+});
