@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { simParams } from "../../src/sim/presets.js";
@@ -134,6 +134,91 @@ describe("streamslo bench on the embedded simulator", () => {
   });
 });
 
+describe("bench sends what the flags ask for", () => {
+  it("--prompt-file, --input-tokens, --output-tokens, --api-key, --extra-body and the model from /v1/models", async () => {
+    const server = await startScheduledServer((req) =>
+      req.url?.endsWith("/models")
+        ? {
+            headers: { "content-type": "application/json" },
+            writes: [{ atMs: 0, raw: '{"data":[{"id":"listed-model"}]}' }],
+          }
+        : {
+            writes: [
+              { atMs: 1, data: chat.token("x", "stop") },
+              { atMs: 2, data: "[DONE]" },
+            ],
+          },
+    );
+    try {
+      const dir = tempDir();
+      const promptFile = join(dir, "prompt.txt");
+      writeFileSync(promptFile, "Tell me about tides.");
+      const common = [
+        "bench",
+        "--url",
+        server.url,
+        "-c",
+        "1",
+        "-n",
+        "2",
+        "--warmup",
+        "0",
+        "--out",
+        dir,
+        "-q",
+      ];
+      let r = await runCli([...common, "--prompt-file", promptFile, "--api-key", "k-123"]);
+      assert.equal(r.code, 0, r.stderr);
+      const gens = () => server.received.filter((q) => q.path.endsWith("/chat/completions"));
+      const first = gens()[0];
+      assert.ok(first, "a generation request arrived");
+      assert.equal((first.body as { model: string }).model, "listed-model");
+      assert.deepEqual((first.body as { messages: unknown }).messages, [
+        { role: "user", content: "Tell me about tides." },
+      ]);
+      assert.equal(first.headers.authorization, "Bearer k-123");
+
+      server.received.length = 0;
+      r = await runCli([
+        ...common,
+        "--input-tokens",
+        "50",
+        "--output-tokens",
+        "20",
+        "--extra-body",
+        '{"cache_prompt":false}',
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const bodies = gens().map(
+        (q) =>
+          q.body as {
+            messages: { content: string }[];
+            max_tokens: number;
+            ignore_eos: boolean;
+            cache_prompt: boolean;
+          },
+      );
+      assert.equal(bodies.length, 2);
+      const prompts = bodies.map((b) => b.messages[0]?.content ?? "");
+      assert.notEqual(prompts[0], prompts[1], "synthetic prompts differ per request");
+      for (const b of bodies) {
+        assert.equal(b.messages[0]?.content.split(" ").length, 50);
+        assert.equal(b.max_tokens, 20);
+        assert.equal(b.ignore_eos, true);
+        assert.equal(b.cache_prompt, false);
+      }
+      const both = await runCli([...common, "--prompt", "a", "--input-tokens", "5"]);
+      assert.equal(both.code, 2);
+      assertOneLine(both.stderr, /use only one of --prompt, --prompt-file and --input-tokens/);
+      const missing = await runCli([...common, "--prompt-file", join(dir, "nope.txt")]);
+      assert.equal(missing.code, 2);
+      assertOneLine(missing.stderr, /cannot read --prompt-file .*nope\.txt: ENOENT/);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("bench on bad input: one line, a non-zero exit, nothing lost", () => {
   it("a bad flag value or an unknown flag exits 2", async () => {
     const bad = await runCli(["bench", "--concurrency", "x"]);
@@ -166,6 +251,18 @@ describe("bench on bad input: one line, a non-zero exit, nothing lost", () => {
       const r = await runCli(["bench", "--url", html.url, "--out", tempDir()]);
       assert.equal(r.code, 3);
       assertOneLine(r.stderr, /HTML page: this does not look like an OpenAI-compatible API/);
+      const notFound = await startScheduledServer(() => ({
+        status: 404,
+        headers: { "content-type": "text/plain" },
+        writes: [],
+      }));
+      try {
+        const r404 = await runCli(["bench", "--url", notFound.url, "--out", tempDir()]);
+        assert.equal(r404.code, 3);
+        assertOneLine(r404.stderr, /\/v1\/models answered HTTP 404; pass --model/);
+      } finally {
+        await notFound.close();
+      }
     } finally {
       await html.close();
     }

@@ -23,11 +23,17 @@ export interface Schedule {
   headersAtMs?: number;
 }
 
+export interface ReceivedRequest {
+  path: string;
+  headers: IncomingMessage["headers"];
+  body: unknown;
+}
+
 export interface ScheduledServer {
   url: string;
   origin: string;
-  /** Bodies of the requests received, parsed as JSON where possible. */
-  received: unknown[];
+  /** The requests received, bodies parsed as JSON where possible. */
+  received: ReceivedRequest[];
   close(): Promise<void>;
 }
 
@@ -38,7 +44,7 @@ export interface ScheduledServer {
 export async function startScheduledServer(
   schedule: (req: IncomingMessage) => Schedule,
 ): Promise<ScheduledServer> {
-  const received: unknown[] = [];
+  const received: ReceivedRequest[] = [];
   const timers = new Set<NodeJS.Timeout>();
   const at = (t0: number, ms: number, fn: () => void) => {
     const timer = setTimeout(
@@ -56,11 +62,13 @@ export async function startScheduledServer(
     req.on("data", (c: Buffer) => parts.push(c));
     req.on("end", () => {
       const text = Buffer.concat(parts).toString("utf8");
+      let body: unknown = text;
       try {
-        received.push(JSON.parse(text));
+        body = JSON.parse(text);
       } catch {
-        received.push(text);
+        // not JSON: keep the text
       }
+      received.push({ path: req.url ?? "", headers: req.headers, body });
       const s = schedule(req);
       const eol = s.eol ?? "\n";
       const start = () => {
