@@ -2,26 +2,52 @@ import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Agent } from "undici";
 import { Clock } from "../client/clock.js";
-import type { LevelSummary } from "../core/level-aggregate.js";
-import { type BenchResult, runBench } from "../load/bench-run.js";
+import type { ArrivalProcess } from "../core/arrivals.js";
+import { needsText } from "../core/slo-spec.js";
+import { BenchRunner, type LevelResult, type LoadLevel, type StopReason } from "../load/bench-run.js";
+import { type CapacityResult, findCapacity } from "../load/capacity-search.js";
+import { runAutoSweep } from "../load/sweep.js";
+import { capacityText } from "../output/capacity-text.js";
 import { createRunDir, csvHeaderOf, JsonlWriter, runId, writeJson } from "../output/run-files.js";
 import {
   CSV_HEADER,
   csvRows,
+  detailLines,
   errorLines,
   markdownTable,
+  objectivesTable,
   type RunLabel,
   terminalTable,
 } from "../output/summary-formats.js";
 import { VERSION } from "../version.js";
 import { EXIT, UsageError } from "./exit-codes.js";
 import { Progress } from "./progress.js";
+import { loadSlo } from "./slo-option.js";
 import { resolveTarget, type TargetFlags } from "./target-options.js";
 
 export interface BenchFlags extends TargetFlags {
-  concurrency: number[];
+  concurrency?: number[];
+  rate?: number[];
+  arrivals?: ArrivalProcess;
+  burstiness: number;
+  rampUp: number;
+  duration?: number;
+  maxConcurrency?: number;
+  sweep?: "auto";
+  sweepLevels: number;
+  sweepMaxConcurrency: number;
   n: number;
   warmup?: number;
+  slo: string[];
+  findCapacity: boolean;
+  capacityMode?: "rate" | "concurrency";
+  capacityStart: number;
+  capacityMax: number;
+  capacityTolerance: number;
+  capacityBudget: number;
+  maxErrorRate?: number;
+  maxSendLagMs: number;
+  maxLoopLagMs: number;
   out: string;
   label?: string;
   csv?: string;
@@ -35,6 +61,35 @@ function publicConfig(f: BenchFlags): Record<string, unknown> {
   return rest;
 }
 
+type Plan =
+  | { kind: "levels"; levels: LoadLevel[] }
+  | { kind: "sweep" }
+  | { kind: "capacity"; mode: "rate" | "concurrency" };
+
+/** Checks that the load flags make one coherent plan; all before any load is sent. */
+function loadPlan(f: BenchFlags, hasObjectives: boolean): Plan {
+  const chosen = [
+    f.concurrency && "--concurrency",
+    f.rate && "--rate",
+    f.sweep && "--sweep",
+    f.findCapacity && "--find-capacity",
+  ].filter(Boolean);
+  if (chosen.length > 1) throw new UsageError(`use only one of ${chosen.join(", ")}`);
+  if (f.findCapacity) {
+    if (!hasObjectives)
+      throw new UsageError(
+        "--find-capacity needs objectives: pass --slo slo.yaml or --slo 'ttft p(95)<300ms'",
+      );
+    return { kind: "capacity", mode: f.capacityMode ?? "rate" };
+  }
+  if (f.sweep) return { kind: "sweep" };
+  if (f.rate) return { kind: "levels", levels: f.rate.map((rate) => ({ kind: "rate", rate })) };
+  return {
+    kind: "levels",
+    levels: (f.concurrency ?? [1, 4, 8]).map((concurrency) => ({ kind: "concurrency", concurrency })),
+  };
+}
+
 export async function benchCommand(f: BenchFlags): Promise<number> {
   if (f.csv !== undefined) {
     const header = csvHeaderOf(f.csv);
@@ -44,6 +99,12 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
       );
     }
   }
+  const slo = loadSlo(f.slo);
+  const plan = loadPlan(f, (slo?.objectives.length ?? 0) > 0);
+  if (f.burstiness !== 1 && f.arrivals !== undefined && f.arrivals !== "gamma") {
+    throw new UsageError("--burstiness shapes gamma arrivals; drop it or use --arrivals gamma");
+  }
+  const arrivals: ArrivalProcess = f.arrivals ?? (f.burstiness !== 1 ? "gamma" : "poisson");
   const target = await resolveTarget(f);
   const clock = new Clock();
   const label = f.label ?? (target.sim ? "sim" : new URL(target.endpoint.origin).hostname);
@@ -76,41 +137,69 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
   const interrupt = new AbortController();
   const onSignal = () => {
     if (interrupt.signal.aborted) return;
-    process.stderr.write("\ninterrupted: finishing in-flight requests as aborted and writing results\n");
+    process.stderr.write("\ninterrupted: aborting in-flight requests and writing results\n");
     interrupt.abort();
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: null, pipelining: 1 });
-  let result: BenchResult;
+  const levels: LevelResult[] = [];
+  let capacity: CapacityResult | undefined;
+  const runner = new BenchRunner(
+    {
+      generation: target.generation,
+      send: {
+        endpoint: target.endpoint,
+        stream: target.generation.stream,
+        apiKey: target.apiKey,
+        headersTimeoutMs: target.headersTimeoutMs,
+        bodyTimeoutMs: target.bodyTimeoutMs,
+        keepText: needsText(slo),
+      },
+      workload: target.workload,
+      n: f.n,
+      durationS: f.duration,
+      warmup: f.warmup,
+      arrivals: { process: arrivals, burstiness: f.burstiness, rampUpS: f.rampUp },
+      maxConcurrency: f.maxConcurrency,
+      maxErrorRate: f.maxErrorRate,
+      slo,
+      validity: { maxSendLagMs: f.maxSendLagMs, maxLoopLagMs: f.maxLoopLagMs },
+    },
+    dispatcher,
+    clock,
+    {
+      onLevelStart: (level, total) => progress.startLevel(level.scenario, total),
+      onRecord: (rec) => {
+        jsonl.write(rec);
+        progress.tick(rec.outcome !== "ok");
+      },
+      onLevelEnd: (r) => {
+        levels.push(r);
+        progress.endLevel();
+      },
+    },
+    interrupt.signal,
+  );
   try {
-    result = await runBench(
-      {
-        generation: target.generation,
-        send: {
-          endpoint: target.endpoint,
-          stream: target.generation.stream,
-          apiKey: target.apiKey,
-          headersTimeoutMs: target.headersTimeoutMs,
-          bodyTimeoutMs: target.bodyTimeoutMs,
-        },
-        prompt: target.prompt,
-        concurrencies: f.concurrency,
-        n: f.n,
-        warmup: f.warmup,
-      },
-      dispatcher,
-      clock,
-      {
-        onLevelStart: (level, total) => progress.startLevel(level.scenario, total),
-        onRecord: (rec) => {
-          jsonl.write(rec);
-          progress.tick(rec.outcome !== "ok");
-        },
-        onLevelEnd: () => progress.endLevel(),
-      },
-      interrupt.signal,
-    );
+    if (plan.kind === "levels") {
+      for (const level of plan.levels) {
+        if (runner.stopped) break;
+        await runner.runLevel(level);
+      }
+    } else if (plan.kind === "sweep") {
+      await runAutoSweep(runner, { levels: f.sweepLevels, saturationConcurrency: f.sweepMaxConcurrency });
+    } else {
+      capacity = await findCapacity(runner, {
+        mode: plan.mode,
+        start: f.capacityStart,
+        max: f.capacityMax,
+        tolerance: f.capacityTolerance,
+        budgetMs: f.capacityBudget * 1000,
+        noiseMargin: 0.05,
+        now: () => clock.now(),
+      });
+    }
   } finally {
     progress.stop();
     jsonl.close();
@@ -120,47 +209,91 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
     await target.sim?.close();
   }
 
-  writeOutputs(dir, f, run, info, result);
+  const stop = runner.stopReason;
+  const doc = summaryDocument(info, dir, levels, stop, capacity, slo !== undefined);
+  writeOutputs(dir, f, run, doc, levels);
   if (f.json) {
-    process.stdout.write(`${JSON.stringify(summaryDocument(info, result, dir), null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   } else {
-    process.stdout.write(`${terminalTable(result.levels)}\n`);
-    for (const line of errorLines(result.levels)) process.stdout.write(`errors ${line}\n`);
+    process.stdout.write(`${terminalTable(levels)}\n`);
+    const table = objectivesTable(levels);
+    if (table) process.stdout.write(`\n${table}\n`);
+    for (const line of [...detailLines(levels), ...errorLines(levels).map((l) => `errors ${l}`)]) {
+      process.stdout.write(`${line}\n`);
+    }
+    if (capacity) process.stdout.write(`\n${capacityText(capacity)}\n`);
     process.stdout.write(`results in ${dir}\n`);
   }
-  if (result.fatal) {
+  return exitCode(stop, levels, capacity);
+}
+
+function exitCode(stop: StopReason | undefined, levels: LevelResult[], capacity?: CapacityResult): number {
+  if (stop?.kind === "fatal") {
     process.stderr.write(
-      `streamslo: every request failed with ${result.fatal.code}: ${result.fatal.message}. Check --url, --model and --api-key.\n`,
+      `streamslo: every request failed with ${stop.error.code}: ${stop.error.message}. Check --url, --model and --api-key.\n`,
     );
     return EXIT.endpoint;
   }
-  return result.interrupted ? EXIT.interrupted : EXIT.ok;
+  if (stop?.kind === "interrupted") return EXIT.interrupted;
+  if (stop?.kind === "abort-on-fail") {
+    process.stderr.write(
+      `streamslo: ${stop.level}: objective "${stop.objective.objective}" failed (abortOnFail): run stopped\n`,
+    );
+    return EXIT.sloFailed;
+  }
+  if (stop?.kind === "max-error-rate") {
+    process.stderr.write(
+      `streamslo: ${stop.level}: ${(100 * stop.errorRate).toFixed(1)}% of requests failed, over --max-error-rate: run stopped\n`,
+    );
+    return EXIT.sloFailed;
+  }
+  if (capacity) return capacity.capacity === undefined ? EXIT.sloFailed : EXIT.ok;
+  const failed = levels.filter((l) => l.objectives.some((o) => !o.pass));
+  if (failed.length > 0) {
+    process.stderr.write(`streamslo: SLO failed at ${failed.map((l) => l.summary.scenario).join(", ")}\n`);
+    return EXIT.sloFailed;
+  }
+  return EXIT.ok;
 }
 
-function summaryDocument(info: Record<string, unknown>, result: BenchResult, dir: string) {
+function summaryDocument(
+  info: Record<string, unknown>,
+  dir: string,
+  levels: LevelResult[],
+  stop: StopReason | undefined,
+  capacity: CapacityResult | undefined,
+  hasSlo: boolean,
+) {
   return {
     ...info,
     run_dir: dir,
-    interrupted: result.interrupted,
-    fatal: result.fatal ?? null,
-    levels: result.levels satisfies LevelSummary[],
+    interrupted: stop?.kind === "interrupted",
+    stop_reason: stop ?? null,
+    fatal: stop?.kind === "fatal" ? stop.error : null,
+    slo_pass: hasSlo ? levels.every((l) => l.objectives.every((o) => o.pass)) : null,
+    levels: levels.map((l) => ({ ...l.summary, objectives: l.objectives, validity: l.validity })),
+    capacity: capacity
+      ? {
+          mode: capacity.mode,
+          capacity: capacity.capacity ?? null,
+          failed_at: capacity.failedAt ?? null,
+          ending: capacity.ending,
+          trials: capacity.trials.map((t) => ({
+            load: t.load,
+            pass: t.pass,
+            repeated: t.repeated,
+            scenario: t.result.summary.scenario,
+          })),
+        }
+      : null,
   };
 }
 
-function writeOutputs(
-  dir: string,
-  f: BenchFlags,
-  run: RunLabel,
-  info: Record<string, unknown>,
-  result: BenchResult,
-): void {
-  writeJson(join(dir, "summary.json"), summaryDocument(info, result, dir));
-  const rows = csvRows(result.levels, run);
+function writeOutputs(dir: string, f: BenchFlags, run: RunLabel, doc: unknown, levels: LevelResult[]): void {
+  writeJson(join(dir, "summary.json"), doc);
+  const rows = csvRows(levels, run);
   writeFileSync(join(dir, "summary.csv"), `${CSV_HEADER}\n${rows}`);
-  writeFileSync(
-    join(dir, "summary.md"),
-    `# streamslo run ${run.runId}\n\n${markdownTable(result.levels, run)}`,
-  );
+  writeFileSync(join(dir, "summary.md"), `# streamslo run ${run.runId}\n\n${markdownTable(levels, run)}`);
   if (f.csv !== undefined) {
     appendFileSync(f.csv, csvHeaderOf(f.csv) === undefined ? `${CSV_HEADER}\n${rows}` : rows);
   }

@@ -1,8 +1,21 @@
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { VERSION } from "../version.js";
 import { type BenchFlags, benchCommand } from "./bench-command.js";
 import { EndpointError, EXIT, UsageError } from "./exit-codes.js";
-import { hostPort, nonNegativeInt, positiveInt, positiveIntList } from "./option-parsers.js";
+import {
+  durationSeconds,
+  hostPort,
+  nonNegativeInt,
+  nonNegativeNumber,
+  positiveInt,
+  positiveIntList,
+  positiveNumber,
+  positiveNumberList,
+  probability,
+} from "./option-parsers.js";
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
 import { type ProbeFlags, probeCommand } from "./probe-command.js";
 import { type SimCommandFlags, simCommand } from "./sim-command.js";
 import { addSimOptions } from "./sim-options.js";
@@ -23,13 +36,82 @@ function program(setExit: (code: number) => void): Command {
   addTargetOptions(
     p
       .command("bench")
-      .description("load an endpoint at each concurrency and report TTFT, TPOT, ITL, E2E and throughput")
-      .option("-c, --concurrency <list>", "concurrency levels, e.g. 1,4,8", positiveIntList, [1, 4, 8])
+      .description(
+        "load an endpoint at each level and report TTFT, TPOT, ITL, E2E, throughput, goodput and SLO verdicts",
+      )
+      .option(
+        "-c, --concurrency <list>",
+        "closed loop: concurrency levels, e.g. 1,4,8 (default)",
+        positiveIntList,
+      )
+      .option("-r, --rate <list>", "open loop: request rates per second, e.g. 1,2,4", positiveNumberList)
+      .addOption(
+        new Option("--arrivals <process>", "open-loop arrival process (default poisson)").choices([
+          "constant",
+          "poisson",
+          "gamma",
+        ]),
+      )
+      .option("--burstiness <b>", "gamma shape: 1 = Poisson, < 1 burstier, > 1 smoother", positiveNumber, 1)
+      .option("--ramp-up <s>", "open loop: seconds to ramp the rate up linearly from 0", durationSeconds, 0)
+      .option(
+        "--max-concurrency <n>",
+        "open loop: cap on requests in flight (the rest queue, and the wait counts)",
+        positiveInt,
+      )
+      .addOption(
+        new Option(
+          "--sweep <kind>",
+          "auto: synchronous and saturated throughput, then rates between",
+        ).choices(["auto"]),
+      )
+      .option("--sweep-levels <k>", "rates spread by --sweep auto", positiveInt, 5)
+      .option("--sweep-max-concurrency <c>", "concurrency that finds saturated throughput", positiveInt, 64)
       .option("-n, --n <count>", "measured requests per level", positiveInt, 32)
       .option(
+        "--duration <s>",
+        "measure each level for this long (e.g. 60s, 2m); -n becomes an upper bound",
+        durationSeconds,
+      )
+      .option(
         "--warmup <count>",
-        "warm-up requests per level, not measured (default: the concurrency)",
+        "warm-up requests per level, not measured (default: one per user, or 1 s of arrivals)",
         nonNegativeInt,
+      )
+      .option(
+        "--slo <file|objective>",
+        "SLO file (YAML) or an inline objective like 'ttft p(95)<300ms'; repeatable",
+        collect,
+        [],
+      )
+      .option("--find-capacity", "search the highest load that meets the SLO objectives", false)
+      .addOption(
+        new Option("--capacity-mode <mode>", "search request rate or concurrency (default rate)").choices([
+          "rate",
+          "concurrency",
+        ]),
+      )
+      .option("--capacity-start <x>", "first load the search tries", positiveNumber, 1)
+      .option("--capacity-max <x>", "highest load the search tries", positiveNumber, 1024)
+      .option(
+        "--capacity-tolerance <share>",
+        "stop when passing and failing loads are this close",
+        positiveNumber,
+        0.1,
+      )
+      .option("--capacity-budget <s>", "time budget for the search (e.g. 10m)", durationSeconds, 600)
+      .option("--max-error-rate <share>", "stop the run when a level's failed share passes this", probability)
+      .option(
+        "--max-send-lag-ms <ms>",
+        "mark a level invalid when send lag p99 passes this",
+        nonNegativeNumber,
+        10,
+      )
+      .option(
+        "--max-loop-lag-ms <ms>",
+        "mark a level invalid when the client's event-loop lag p99 passes this",
+        nonNegativeNumber,
+        20,
       )
       .option("--out <dir>", "folder for run folders", "runs")
       .option("--label <name>", "label in the run folder's name")

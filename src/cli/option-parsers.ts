@@ -1,4 +1,40 @@
 import { InvalidArgumentError } from "commander";
+import { parseDurationMs } from "../core/duration.js";
+import { type LengthDistribution, LengthSpecError, parseLength } from "../core/length-distribution.js";
+
+export function lengthOption(value: string): LengthDistribution {
+  try {
+    return parseLength(value);
+  } catch (err) {
+    if (err instanceof LengthSpecError) throw new InvalidArgumentError(err.message);
+    throw err;
+  }
+}
+
+/** "90s", "10m", "500ms" or a bare number of seconds -> seconds */
+export function durationSeconds(value: string): number {
+  const bare = Number(value);
+  if (Number.isFinite(bare) && bare > 0) return bare;
+  const ms = parseDurationMs(value);
+  if (ms === undefined || ms <= 0)
+    throw new InvalidArgumentError("expected a duration such as 90, 90s, 10m or 500ms.");
+  return ms / 1000;
+}
+
+/** "0.5,1,2" -> [0.5, 1, 2] */
+export function positiveNumberList(value: string): number[] {
+  const out = value.split(",").map((p) => Number(p.trim()));
+  if (out.some((n) => !Number.isFinite(n) || n <= 0)) {
+    throw new InvalidArgumentError("expected comma-separated numbers above 0, e.g. 0.5,1,2.");
+  }
+  return out;
+}
+
+export function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected a number above 0.");
+  return n;
+}
 
 export function positiveInt(value: string): number {
   const n = Number(value);

@@ -1,6 +1,6 @@
 import { type ProbeTimeline, probeOnce } from "../client/probe.js";
 import { buildRequestBody } from "../client/request-body.js";
-import { promptFor } from "../core/prompt-source.js";
+import { requestInput } from "../core/workload.js";
 import { EXIT } from "./exit-codes.js";
 import { resolveTarget, type TargetFlags } from "./target-options.js";
 
@@ -61,7 +61,7 @@ export async function probeCommand(f: ProbeFlags): Promise<number> {
   const timelines: ProbeTimeline[] = [];
   try {
     for (let i = 0; i < f.repeat; i++) {
-      const body = buildRequestBody(target.generation, promptFor(target.prompt, i));
+      const body = buildRequestBody(target.generation, requestInput(target.workload, i));
       timelines.push(
         await probeOnce(
           {

@@ -3,10 +3,12 @@ import { type Command, Option } from "commander";
 import { type Api, type Endpoint, EndpointUrlError, resolveEndpoint } from "../client/endpoint.js";
 import { discoverModels } from "../client/model-discovery.js";
 import type { GenerationParams } from "../client/request-body.js";
-import { DEFAULT_PROMPT, type PromptSpec } from "../core/prompt-source.js";
+import { DatasetError, parseJsonlDataset, parseShareGpt } from "../core/dataset.js";
+import type { LengthDistribution } from "../core/length-distribution.js";
+import { DEFAULT_PROMPT, datasetSource, type PromptSource, type Workload } from "../core/workload.js";
 import { type SimServer, startSimServer } from "../sim/sim-server.js";
 import { EndpointError, UsageError } from "./exit-codes.js";
-import { jsonObject, nonNegativeNumber, positiveInt } from "./option-parsers.js";
+import { jsonObject, lengthOption, nonNegativeNumber, positiveInt } from "./option-parsers.js";
 import { addSimOptions, type SimFlags, simParamsFrom } from "./sim-options.js";
 
 export interface TargetFlags extends SimFlags {
@@ -16,8 +18,10 @@ export interface TargetFlags extends SimFlags {
   apiKey?: string;
   stream: boolean;
   maxTokens?: number;
-  outputTokens?: number;
-  inputTokens?: number;
+  outputTokens?: LengthDistribution;
+  inputTokens?: LengthDistribution;
+  dataset?: string;
+  datasetFormat?: "jsonl" | "sharegpt";
   ignoreEos?: boolean;
   prompt?: string;
   promptFile?: string;
@@ -46,15 +50,26 @@ export function addTargetOptions(cmd: Command): Command {
     .option("--no-stream", "plain HTTP: one JSON response, wall time only")
     .option("--max-tokens <n>", "max_tokens per request (default 64)", positiveInt)
     .option(
-      "--output-tokens <n>",
-      "generate exactly n tokens (sets max_tokens and asks the server to ignore EOS)",
-      positiveInt,
+      "--output-tokens <len>",
+      "exact answer lengths: N, uniform:MIN:MAX or normal:MEAN:SD (asks the server to ignore EOS)",
+      lengthOption,
     )
-    .option("--input-tokens <n>", "synthetic prompts of about n tokens, different per request", positiveInt)
     .option(
-      "--no-ignore-eos",
-      "with --output-tokens, do not send ignore_eos/min_tokens (strict OpenAI servers)",
+      "--input-tokens <len>",
+      "synthetic prompts of N (or uniform:/normal:) tokens, different per request",
+      lengthOption,
     )
+    .option(
+      "--dataset <file>",
+      "prompts from a JSONL file ({prompt, output_tokens?} per line) or ShareGPT JSON",
+    )
+    .addOption(
+      new Option("--dataset-format <format>", "dataset format (default: from the extension)").choices([
+        "jsonl",
+        "sharegpt",
+      ]),
+    )
+    .option("--no-ignore-eos", "never send ignore_eos/min_tokens for exact lengths (strict OpenAI servers)")
     .option("--prompt <text>", "prompt text")
     .option("--prompt-file <file>", "read the prompt from a file")
     .option("--temperature <t>", "sampling temperature", nonNegativeNumber)
@@ -69,7 +84,7 @@ export function addTargetOptions(cmd: Command): Command {
       nonNegativeNumber,
       120,
     )
-    .option("--seed <n>", "seed for synthetic prompts", positiveInt, 1);
+    .option("--seed <n>", "seed for prompts, lengths, dataset order and arrivals", positiveInt, 1);
   return addSimOptions(cmd);
 }
 
@@ -82,29 +97,40 @@ export interface Target {
   /** Set when running against the embedded simulator; close it when done. */
   sim?: SimServer;
   generation: GenerationParams;
-  prompt: PromptSpec;
+  workload: Workload;
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
 }
 
-function promptSpec(f: TargetFlags): PromptSpec {
-  const given = [f.prompt !== undefined, f.promptFile !== undefined, f.inputTokens !== undefined].filter(
-    Boolean,
-  ).length;
-  if (given > 1) throw new UsageError("use only one of --prompt, --prompt-file and --input-tokens");
+function readText(path: string, flag: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    throw new UsageError(`cannot read ${flag} ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  }
+}
+
+function promptSource(f: TargetFlags): PromptSource {
+  const given = [f.prompt, f.promptFile, f.inputTokens, f.dataset].filter((v) => v !== undefined).length;
+  if (given > 1)
+    throw new UsageError("use only one of --prompt, --prompt-file, --input-tokens and --dataset");
   if (f.promptFile !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(f.promptFile, "utf8");
-    } catch (err) {
-      throw new UsageError(
-        `cannot read --prompt-file ${f.promptFile}: ${(err as NodeJS.ErrnoException).code ?? err}`,
-      );
-    }
+    const text = readText(f.promptFile, "--prompt-file");
     if (text.trim() === "") throw new UsageError(`--prompt-file ${f.promptFile} is empty`);
     return { kind: "fixed", text };
   }
-  if (f.inputTokens !== undefined) return { kind: "synthetic", inputTokens: f.inputTokens, seed: f.seed };
+  if (f.dataset !== undefined) {
+    const text = readText(f.dataset, "--dataset");
+    const format = f.datasetFormat ?? (f.dataset.endsWith(".jsonl") ? "jsonl" : "sharegpt");
+    try {
+      const items = format === "jsonl" ? parseJsonlDataset(text, f.dataset) : parseShareGpt(text, f.dataset);
+      return datasetSource(items, f.dataset, f.seed);
+    } catch (err) {
+      if (err instanceof DatasetError) throw new UsageError(err.message);
+      throw err;
+    }
+  }
+  if (f.inputTokens !== undefined) return { kind: "synthetic", input: f.inputTokens };
   return { kind: "fixed", text: f.prompt ?? DEFAULT_PROMPT };
 }
 
@@ -113,9 +139,9 @@ function promptSpec(f: TargetFlags): PromptSpec {
  * is given, and checks (GET /models) that the endpoint is reachable and OpenAI-compatible.
  */
 export async function resolveTarget(f: TargetFlags): Promise<Target> {
-  const prompt = promptSpec(f);
-  if (f.outputTokens !== undefined && f.maxTokens !== undefined && f.maxTokens !== f.outputTokens) {
-    throw new UsageError("--output-tokens sets max_tokens; drop --max-tokens or make them equal");
+  const prompts = promptSource(f);
+  if (f.outputTokens !== undefined && f.maxTokens !== undefined) {
+    throw new UsageError("--output-tokens sets max_tokens; use one of --output-tokens and --max-tokens");
   }
   // An empty variable counts as unset.
   const apiKey = f.apiKey || process.env.OPENAI_API_KEY || undefined;
@@ -167,22 +193,20 @@ export async function resolveTarget(f: TargetFlags): Promise<Target> {
     await sim?.close();
     throw new EndpointError(`${url} lists no models; pass --model`);
   }
-  const maxTokens = f.outputTokens ?? f.maxTokens ?? 64;
   return {
     endpoint,
     model,
     apiKey: key,
     models,
     sim,
-    prompt,
+    workload: { prompts, output: f.outputTokens, maxTokens: f.maxTokens ?? 64, seed: f.seed },
     headersTimeoutMs: timeoutMs,
     bodyTimeoutMs: timeoutMs,
     generation: {
       api: endpoint.api,
       model,
       stream: f.stream,
-      maxTokens,
-      ignoreEos: f.outputTokens !== undefined && f.ignoreEos !== false,
+      ignoreEos: f.ignoreEos !== false,
       temperature: f.temperature,
       extraBody: f.extraBody,
     },

@@ -1,13 +1,13 @@
+import type { RequestInput } from "../core/workload.js";
 import type { Api } from "./endpoint.js";
 
 export interface GenerationParams {
   api: Api;
   model: string;
   stream: boolean;
-  maxTokens: number;
   /**
-   * Ask the server to generate exactly maxTokens (vLLM/SGLang/llama.cpp `ignore_eos`, vLLM
-   * `min_tokens`); OpenAI itself rejects these fields, so it is opt-in.
+   * For requests that want an exact answer length, ask the server to ignore EOS (vLLM, SGLang and
+   * llama.cpp `ignore_eos`, vLLM `min_tokens`). OpenAI itself rejects these fields.
    */
   ignoreEos: boolean;
   temperature?: number;
@@ -16,16 +16,16 @@ export interface GenerationParams {
 }
 
 /** The JSON body of one generation request. */
-export function buildRequestBody(p: GenerationParams, prompt: string): string {
-  const body: Record<string, unknown> = { model: p.model, max_tokens: p.maxTokens, stream: p.stream };
-  if (p.api === "chat") body.messages = [{ role: "user", content: prompt }];
-  else body.prompt = prompt;
+export function buildRequestBody(p: GenerationParams, input: RequestInput): string {
+  const body: Record<string, unknown> = { model: p.model, max_tokens: input.maxTokens, stream: p.stream };
+  if (p.api === "chat") body.messages = [{ role: "user", content: input.prompt }];
+  else body.prompt = input.prompt;
   // Usage on the stream gives exact token counts (OpenAI `stream_options.include_usage`).
   if (p.stream) body.stream_options = { include_usage: true };
   if (p.temperature !== undefined) body.temperature = p.temperature;
-  if (p.ignoreEos) {
+  if (p.ignoreEos && input.exact) {
     body.ignore_eos = true;
-    body.min_tokens = p.maxTokens;
+    body.min_tokens = input.maxTokens;
   }
   if (p.extraBody) Object.assign(body, p.extraBody);
   return JSON.stringify(body);

@@ -2,7 +2,7 @@
 
 export type Outcome = "ok" | "error" | "incomplete";
 export type TokenSource = "usage" | "tokenizer" | "chunks";
-export type Phase = "warmup" | "measure";
+export type Phase = "warmup" | "measure" | "cooldown";
 
 /**
  * Stable error codes. `http_<status>` covers any non-2xx status (e.g. `http_503`).
@@ -57,4 +57,6 @@ export interface RequestRecord {
   error?: RequestError;
   /** Output text, kept only when asked for (output checks); off by default to keep records small. */
   text?: string;
+  /** Verdict against the per-request SLO criteria, when an SLO is given. */
+  slo?: { good: boolean; missed: string[]; quality?: boolean };
 }

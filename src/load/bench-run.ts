@@ -3,27 +3,51 @@ import type { Dispatcher } from "undici";
 import type { Clock } from "../client/clock.js";
 import { type SendOptions, sendGeneration } from "../client/generation-client.js";
 import { buildRequestBody, type GenerationParams } from "../client/request-body.js";
+import type { ArrivalSpec } from "../core/arrivals.js";
 import { LevelAggregate, type LevelInfo, type LevelSummary } from "../core/level-aggregate.js";
-import { type PromptSpec, promptFor } from "../core/prompt-source.js";
 import type { ErrorCode, Phase, RequestRecord } from "../core/record.js";
+import { judgeRequest } from "../core/request-slo.js";
+import { abortingObjective, evaluateObjectives, type ObjectiveResult } from "../core/slo-eval.js";
+import type { SloSpec } from "../core/slo-spec.js";
+import { requestInput, type Workload } from "../core/workload.js";
+import { ClientHealth, DEFAULT_VALIDITY, type Validity, type ValidityLimits } from "./client-health.js";
 import { runClosedLoop } from "./closed-loop.js";
+import type { LoopIo } from "./load-loop.js";
+import { runOpenLoop } from "./open-loop.js";
+
+/** One load level: a number of concurrent users (closed loop) or an offered rate (open loop). */
+export type LoadLevel = { kind: "concurrency"; concurrency: number } | { kind: "rate"; rate: number };
 
 export interface BenchPlan {
   generation: GenerationParams;
   send: Omit<SendOptions, "signal">;
-  prompt: PromptSpec;
-  concurrencies: number[];
-  /** Measured requests per level. */
+  workload: Workload;
+  /** Measured requests per level (an upper bound when durationS is set). */
   n: number;
-  /** Warm-up requests per level; undefined = one per concurrent user. */
+  /** Length of each level's measurement window, in seconds. */
+  durationS?: number;
+  /** Warm-up requests per level; undefined = one per user (closed loop) or one second's worth (open loop). */
   warmup?: number;
+  arrivals: Omit<ArrivalSpec, "rate">;
+  /** Open loop: cap on requests in flight; more wait in a client-side queue. */
+  maxConcurrency?: number;
+  /** Stop the run when a level's error share passes this (after 20 measured requests). */
+  maxErrorRate?: number;
+  slo?: SloSpec;
+  validity?: ValidityLimits;
 }
 
 export interface BenchHooks {
-  onLevelStart?(level: LevelInfo, total: number): void;
-  /** Every record, warm-up included, as soon as it completes (write it to disk here). */
+  onLevelStart?(level: LevelInfo, expected: number): void;
+  /** Every record, warm-up and cool-down included, as soon as it completes (write it to disk here). */
   onRecord?(rec: RequestRecord): void;
-  onLevelEnd?(summary: LevelSummary): void;
+  onLevelEnd?(result: LevelResult): void;
+}
+
+export interface LevelResult {
+  summary: LevelSummary;
+  objectives: ObjectiveResult[];
+  validity: Validity;
 }
 
 export interface FatalError {
@@ -31,12 +55,12 @@ export interface FatalError {
   message: string;
 }
 
-export interface BenchResult {
-  levels: LevelSummary[];
-  /** Set when the endpoint failed every one of the first requests the same way: not worth going on. */
-  fatal?: FatalError;
-  interrupted: boolean;
-}
+/** Why a run ended before its plan did. */
+export type StopReason =
+  | { kind: "fatal"; error: FatalError }
+  | { kind: "interrupted" }
+  | { kind: "max-error-rate"; level: string; errorRate: number }
+  | { kind: "abort-on-fail"; level: string; objective: ObjectiveResult };
 
 /** Failures that no amount of retrying fixes: wrong URL, wrong key, wrong kind of server. */
 const FATAL_CODES = new Set<string>([
@@ -53,68 +77,156 @@ const FATAL_CODES = new Set<string>([
   "invalid_json",
 ]);
 const FATAL_AFTER = 3;
+const MIN_FOR_ERROR_RATE = 20;
 
-/** Runs each concurrency level in turn: warm-up, then n measured requests, streaming records out. */
+export function levelInfo(level: LoadLevel, stream: boolean): LevelInfo {
+  const mode = stream ? "stream" : "no-stream";
+  return level.kind === "concurrency"
+    ? { scenario: `c=${level.concurrency}`, mode, concurrency: level.concurrency }
+    : { scenario: `rate=${Number(level.rate.toPrecision(4))}`, mode, rate: level.rate };
+}
+
+/**
+ * Runs load levels one after another against one endpoint, streaming every record out as it
+ * completes. Keeps what all levels share: the connection pool, the clock, the request counter
+ * and the reasons to stop early.
+ */
+export class BenchRunner {
+  private seq = 0;
+  private seen = 0;
+  private sameFailures = 0;
+  private readonly stopAll = new AbortController();
+  stopReason?: StopReason;
+
+  constructor(
+    readonly plan: BenchPlan,
+    private readonly dispatcher: Dispatcher,
+    private readonly clock: Clock,
+    private readonly hooks: BenchHooks = {},
+    signal?: AbortSignal,
+  ) {
+    setMaxListeners(0, this.stopAll.signal); // one listener per in-flight request
+    signal?.addEventListener(
+      "abort",
+      () => {
+        this.stopReason ??= { kind: "interrupted" };
+        this.stopAll.abort();
+      },
+      { once: true },
+    );
+    if (signal?.aborted) this.stopAll.abort();
+  }
+
+  get stopped(): boolean {
+    return this.stopAll.signal.aborted;
+  }
+
+  private stop(reason: StopReason): void {
+    this.stopReason ??= reason;
+    this.stopAll.abort();
+  }
+
+  /** Runs one level to its end (or the run's stop) and returns its summary, objectives and validity. */
+  async runLevel(level: LoadLevel): Promise<LevelResult | undefined> {
+    const plan = this.plan;
+    const info = levelInfo(level, plan.generation.stream);
+    const agg = new LevelAggregate(info, plan.slo);
+    const warmup = plan.warmup ?? (level.kind === "concurrency" ? level.concurrency : Math.ceil(level.rate));
+    this.hooks.onLevelStart?.(info, warmup + plan.n);
+    const health = new ClientHealth();
+    const objectives = plan.slo?.objectives ?? [];
+    const criteria = plan.slo?.request;
+
+    const io: LoopIo = {
+      stop: this.stopAll.signal,
+      now: () => this.clock.now(),
+      send: (phase: Phase, intendedStartMs: number | undefined, signal: AbortSignal) => {
+        const index = this.seq++;
+        const body = buildRequestBody(plan.generation, requestInput(plan.workload, index));
+        const meta = {
+          id: `r${index}`,
+          scenario: info.scenario,
+          phase,
+          intendedStartMs: intendedStartMs ?? this.clock.now(),
+        };
+        return sendGeneration(this.dispatcher, this.clock, { ...plan.send, signal }, body, meta);
+      },
+      onRecord: (rec) => {
+        if (criteria && rec.phase === "measure" && rec.error?.code !== "aborted") {
+          rec.slo = judgeRequest(rec, criteria);
+        }
+        this.hooks.onRecord?.(rec);
+        this.watchForFatal(rec);
+        if (rec.phase !== "measure" || rec.error?.code === "aborted") return;
+        agg.add(rec);
+        if (plan.maxErrorRate !== undefined && agg.sent >= MIN_FOR_ERROR_RATE) {
+          const rate = (agg.error + agg.incomplete) / agg.sent;
+          if (rate > plan.maxErrorRate)
+            this.stop({ kind: "max-error-rate", level: info.scenario, errorRate: rate });
+        }
+        const failed = abortingObjective(objectives, agg);
+        if (failed) this.stop({ kind: "abort-on-fail", level: info.scenario, objective: failed });
+      },
+    };
+    const bounds = {
+      warmup,
+      n: plan.n,
+      durationMs: plan.durationS !== undefined ? plan.durationS * 1000 : undefined,
+    };
+    if (level.kind === "concurrency") {
+      await runClosedLoop(level.concurrency, bounds, io);
+    } else {
+      const arrivals = { ...plan.arrivals, rate: level.rate };
+      await runOpenLoop(
+        { arrivals, seed: plan.workload.seed + this.seq, maxConcurrency: plan.maxConcurrency },
+        bounds,
+        io,
+      );
+    }
+    if (agg.sent === 0) return undefined;
+    const lag = agg.dist.send_lag_ms;
+    const validity = health.finish(
+      lag.count > 0 ? lag.percentile(99) : null,
+      plan.validity ?? DEFAULT_VALIDITY,
+      level.kind === "rate",
+    );
+    const result = { summary: agg.summary(), objectives: evaluateObjectives(objectives, agg), validity };
+    this.hooks.onLevelEnd?.(result);
+    return result;
+  }
+
+  /** Fails fast when the first requests all fail alike with a code that retrying cannot fix. */
+  private watchForFatal(rec: RequestRecord): void {
+    if (this.seen >= FATAL_AFTER || rec.error?.code === "aborted") return;
+    this.seen++;
+    const code = rec.error?.code;
+    if (rec.outcome === "error" && code && FATAL_CODES.has(code)) this.sameFailures++;
+    if (this.sameFailures === FATAL_AFTER && rec.error) {
+      this.stop({ kind: "fatal", error: { code: rec.error.code, message: rec.error.message } });
+    }
+  }
+}
+
+export interface BenchResult {
+  levels: LevelResult[];
+  stopReason?: StopReason;
+}
+
+/** Runs each level of a fixed list in turn. */
 export async function runBench(
   plan: BenchPlan,
+  levels: LoadLevel[],
   dispatcher: Dispatcher,
   clock: Clock,
   hooks: BenchHooks = {},
   signal?: AbortSignal,
 ): Promise<BenchResult> {
-  const levels: LevelSummary[] = [];
-  const stop = new AbortController();
-  setMaxListeners(0, stop.signal); // one listener per in-flight request
-  const onAbort = () => stop.abort();
-  signal?.addEventListener("abort", onAbort, { once: true });
-  let fatal: FatalError | undefined;
-  let seen = 0;
-  let sameFailures = 0;
-  let seq = 0;
-  const mode = plan.generation.stream ? "stream" : "no-stream";
-
-  try {
-    for (const concurrency of plan.concurrencies) {
-      if (stop.signal.aborted) break;
-      const info: LevelInfo = { scenario: `c=${concurrency}`, mode, concurrency };
-      const agg = new LevelAggregate(info);
-      const warmup = plan.warmup ?? concurrency;
-      hooks.onLevelStart?.(info, warmup + plan.n);
-      await runClosedLoop({
-        concurrency,
-        n: plan.n,
-        warmup,
-        signal: stop.signal,
-        send: (phase: Phase) => {
-          const index = seq++;
-          const body = buildRequestBody(plan.generation, promptFor(plan.prompt, index));
-          const now = clock.now();
-          const meta = { id: `r${index}`, scenario: info.scenario, phase, intendedStartMs: now };
-          return sendGeneration(dispatcher, clock, { ...plan.send, signal: stop.signal }, body, meta);
-        },
-        onRecord: (rec) => {
-          hooks.onRecord?.(rec);
-          if (rec.phase === "measure" && rec.error?.code !== "aborted") agg.add(rec);
-          // Fail fast when the first requests all fail alike with a code that retrying cannot fix.
-          if (seen < FATAL_AFTER) {
-            seen++;
-            const code = rec.error?.code;
-            if (rec.outcome === "error" && code && FATAL_CODES.has(code)) sameFailures++;
-            if (sameFailures === FATAL_AFTER && rec.error) {
-              fatal = { code: rec.error.code, message: rec.error.message };
-              stop.abort();
-            }
-          }
-        },
-      });
-      if (agg.sent > 0) {
-        const summary = agg.summary();
-        levels.push(summary);
-        hooks.onLevelEnd?.(summary);
-      }
-    }
-  } finally {
-    signal?.removeEventListener("abort", onAbort);
+  const runner = new BenchRunner(plan, dispatcher, clock, hooks, signal);
+  const results: LevelResult[] = [];
+  for (const level of levels) {
+    if (runner.stopped) break;
+    const r = await runner.runLevel(level);
+    if (r) results.push(r);
   }
-  return { levels, fatal, interrupted: signal?.aborted ?? false };
+  return { levels: results, stopReason: runner.stopReason };
 }

@@ -1,10 +1,11 @@
 import type { Stats } from "../core/histogram.js";
 import type { LevelSummary } from "../core/level-aggregate.js";
+import type { LevelResult } from "../load/bench-run.js";
 
 /** One CSV/Markdown column: header and how to read it from a level. */
 interface Column {
   name: string;
-  get(s: LevelSummary, run: RunLabel): string | number | undefined;
+  get(s: LevelSummary, run: RunLabel, r: LevelResult): string | number | undefined;
 }
 
 export interface RunLabel {
@@ -21,12 +22,14 @@ export const CSV_COLUMNS: Column[] = [
   { name: "n", get: (s) => s.n },
   { name: "median_wall_s", get: (s) => s.median_wall_s },
   { name: "p95_wall_s", get: (s) => s.p95_wall_s },
+  { name: "rate", get: (s) => s.rate },
   { name: "ok", get: (s) => s.ok },
   { name: "error", get: (s) => s.error },
   { name: "incomplete", get: (s) => s.incomplete },
   { name: "ttft_p50_ms", get: stat((s) => s.ttft_ms, "p50") },
   { name: "ttft_p95_ms", get: stat((s) => s.ttft_ms, "p95") },
   { name: "ttft_p99_ms", get: stat((s) => s.ttft_ms, "p99") },
+  { name: "ttft_queued_p95_ms", get: stat((s) => s.ttft_queued_ms, "p95") },
   { name: "tpot_p50_ms", get: stat((s) => s.tpot_ms, "p50") },
   { name: "tpot_p95_ms", get: stat((s) => s.tpot_ms, "p95") },
   { name: "itl_p50_ms", get: stat((s) => s.itl_token_ms, "p50") },
@@ -35,6 +38,15 @@ export const CSV_COLUMNS: Column[] = [
   { name: "e2e_p50_ms", get: stat((s) => s.e2e_ms, "p50") },
   { name: "e2e_p95_ms", get: stat((s) => s.e2e_ms, "p95") },
   { name: "jitter_p50_ms", get: stat((s) => s.jitter_ms, "p50") },
+  { name: "send_lag_p99_ms", get: stat((s) => s.send_lag_ms, "p99") },
+  { name: "goodput", get: (s) => s.goodput.share },
+  { name: "goodput_rate", get: (s) => s.goodput.rate },
+  { name: "fluidity_p50", get: stat((s) => s.fluidity, "p50") },
+  {
+    name: "slo_pass",
+    get: (_s, _r, r) => (r.objectives.length ? String(r.objectives.every((o) => o.pass)) : ""),
+  },
+  { name: "valid", get: (_s, _r, r) => String(r.validity.valid) },
   { name: "request_throughput", get: (s) => s.request_throughput },
   { name: "output_token_throughput", get: (s) => s.output_token_throughput },
   { name: "scenario", get: (s) => s.scenario },
@@ -55,8 +67,8 @@ function cell(v: string | number | undefined): string {
   return /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
-export function csvRows(levels: LevelSummary[], run: RunLabel): string {
-  return levels.map((s) => `${CSV_COLUMNS.map((c) => cell(c.get(s, run))).join(",")}\n`).join("");
+export function csvRows(levels: LevelResult[], run: RunLabel): string {
+  return levels.map((r) => `${CSV_COLUMNS.map((c) => cell(c.get(r.summary, run, r))).join(",")}\n`).join("");
 }
 
 const MD_COLUMNS = [
@@ -73,12 +85,18 @@ const MD_COLUMNS = [
   "error",
   "incomplete",
   "output_token_throughput",
+  "goodput",
 ];
 
-export function markdownTable(levels: LevelSummary[], run: RunLabel): string {
-  const cols = MD_COLUMNS.map((name) => CSV_COLUMNS.find((c) => c.name === name) as Column);
+export function markdownTable(levels: LevelResult[], run: RunLabel): string {
+  const names = levels.some((r) => r.summary.rate !== undefined)
+    ? ["mode", "rate", ...MD_COLUMNS.slice(1)]
+    : MD_COLUMNS;
+  const cols = names.map((name) => CSV_COLUMNS.find((c) => c.name === name) as Column);
   const head = `| ${cols.map((c) => c.name).join(" | ")} |\n|${cols.map(() => "---").join("|")}|\n`;
-  const rows = levels.map((s) => `| ${cols.map((c) => cell(c.get(s, run))).join(" | ")} |\n`).join("");
+  const rows = levels
+    .map((r) => `| ${cols.map((c) => cell(c.get(r.summary, run, r))).join(" | ")} |\n`)
+    .join("");
   return head + rows;
 }
 
@@ -88,7 +106,11 @@ function ms(v: number): string {
 }
 
 /** A fixed-width table for the terminal: one row per level, latencies in ms. */
-export function terminalTable(levels: LevelSummary[]): string {
+export function terminalTable(results: LevelResult[]): string {
+  const levels = results.map((r) => r.summary);
+  const withGoodput = results.some(
+    (r) => r.objectives.length > 0 || Object.keys(r.summary.goodput.missed_by).some((k) => k !== "outcome"),
+  );
   const header = [
     "level",
     "n",
@@ -106,9 +128,10 @@ export function terminalTable(levels: LevelSummary[]): string {
     "wall p95 s",
     "req/s",
     "tok/s",
+    ...(withGoodput ? ["good%"] : []),
   ];
-  const rows = levels.map((s) => [
-    s.scenario,
+  const rows = levels.map((s, i) => [
+    results[i]?.validity.valid === false ? `${s.scenario} (!)` : s.scenario,
     String(s.n),
     String(s.ok),
     String(s.error),
@@ -124,6 +147,7 @@ export function terminalTable(levels: LevelSummary[]): string {
     num(s.p95_wall_s, 3) || "-",
     s.request_throughput.toFixed(2),
     s.output_token_throughput.toFixed(1),
+    ...(withGoodput ? [(100 * s.goodput.share).toFixed(1)] : []),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: string[]) =>
@@ -134,8 +158,9 @@ export function terminalTable(levels: LevelSummary[]): string {
 }
 
 /** Lines that name each error code and its count, per level; empty when all went well. */
-export function errorLines(levels: LevelSummary[]): string[] {
-  return levels
+export function errorLines(results: LevelResult[]): string[] {
+  return results
+    .map((r) => r.summary)
     .filter((s) => Object.keys(s.errors_by_code).length > 0)
     .map(
       (s) =>
@@ -143,4 +168,53 @@ export function errorLines(levels: LevelSummary[]): string[] {
           .map(([code, n]) => `${code} x${n}`)
           .join(", ")}`,
     );
+}
+
+function observed(v: number | null, objective: string): string {
+  if (v === null) return "no data";
+  if (/rate|goodput|quality|fluidity/.test(objective.split(/\s/)[0] ?? ""))
+    return Number(v.toPrecision(4)).toString();
+  return ms(v);
+}
+
+/** A matrix of objectives (rows) by level (columns): observed value and pass/FAIL. */
+export function objectivesTable(results: LevelResult[]): string {
+  const withObjectives = results.filter((r) => r.objectives.length > 0);
+  const first = withObjectives[0];
+  if (!first) return "";
+  const header = ["objective", ...withObjectives.map((r) => r.summary.scenario)];
+  const rows = first.objectives.map((o, i) => [
+    o.objective,
+    ...withObjectives.map((r) => {
+      const x = r.objectives[i];
+      return x ? `${observed(x.observed, x.objective)} ${x.pass ? "pass" : "FAIL"}` : "-";
+    }),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
+      .join("  ");
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
+/** Goodput, what the failing requests missed, output quality, and validity warnings, per level. */
+export function detailLines(results: LevelResult[]): string[] {
+  const lines: string[] = [];
+  for (const { summary: s, validity } of results) {
+    const missed = Object.entries(s.goodput.missed_by);
+    if (missed.length > 0 && missed.some(([k]) => k !== "outcome")) {
+      lines.push(
+        `${s.scenario}: goodput ${(100 * s.goodput.share).toFixed(1)}% (${s.goodput.good}/${s.n}), ${s.goodput.rate.toFixed(2)} good req/s; missed ${missed.map(([k, n]) => `${k} x${n}`).join(", ")}`,
+      );
+    }
+    if (s.quality) {
+      const q = s.quality;
+      lines.push(
+        `${s.scenario}: quality ${(100 * q.pass_rate).toFixed(1)}% x infrastructure ${(100 * q.infra_success_rate).toFixed(1)}% = end-to-end ${(100 * q.e2e_quality).toFixed(1)}%`,
+      );
+    }
+    for (const reason of validity.reasons) lines.push(`${s.scenario}: RESULT INVALID: ${reason}`);
+  }
+  return lines;
 }

@@ -239,7 +239,7 @@ export class SimHandler {
     const seq = this.requests++;
     const rng = createRng(deriveSeed(this.params.seed, seq));
     const g = parseGeneration(raw, chat, this.params, rng);
-    if (!this.engine.fits(g.promptTokens, g.outputTokens)) {
+    if (!this.engine.fits(g.promptTokens, g.maxTokens)) {
       throw new HttpError(
         400,
         `prompt + max_tokens exceed the KV cache (${this.params.engine.kvCacheTokens} tokens)`,

@@ -67,9 +67,10 @@ describe("streamslo bench on the embedded simulator", () => {
       }
     }
     assert.ok(c4.ttft_ms.p50 > 0 && c4.ttft_ms.p50 <= c4.ttft_ms.p99);
-    // 1 + 4 warm-up requests, then 8 measured per level; every one on its own line.
+    // 1 + 4 warm-up requests, 8 measured per level, and cool-down requests that hold the load
+    // until the last measured one ends; every one on its own line.
     const lines = jsonLines(join(dir, "requests.jsonl"));
-    assert.equal(lines.length, 1 + 8 + 4 + 8);
+    assert.equal(lines.filter((l) => l.phase === "measure").length, 16);
     assert.equal(lines.filter((l) => l.phase === "warmup").length, 5);
     assert.match(
       readFileSync(join(dir, "summary.md"), "utf8"),
@@ -209,7 +210,7 @@ describe("bench sends what the flags ask for", () => {
       }
       const both = await runCli([...common, "--prompt", "a", "--input-tokens", "5"]);
       assert.equal(both.code, 2);
-      assertOneLine(both.stderr, /use only one of --prompt, --prompt-file and --input-tokens/);
+      assertOneLine(both.stderr, /use only one of --prompt, --prompt-file, --input-tokens and --dataset/);
       const missing = await runCli([...common, "--prompt-file", join(dir, "nope.txt")]);
       assert.equal(missing.code, 2);
       assertOneLine(missing.stderr, /cannot read --prompt-file .*nope\.txt: ENOENT/);

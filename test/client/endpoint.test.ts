@@ -22,7 +22,10 @@ describe("resolveEndpoint", () => {
 describe("buildRequestBody", () => {
   it("asks for usage on streams and sends ignore_eos only when asked", () => {
     const b = JSON.parse(
-      buildRequestBody({ api: "chat", model: "m", stream: true, maxTokens: 8, ignoreEos: true }, "hi"),
+      buildRequestBody(
+        { api: "chat", model: "m", stream: true, ignoreEos: true },
+        { prompt: "hi", maxTokens: 8, exact: true },
+      ),
     );
     assert.deepEqual(b.messages, [{ role: "user", content: "hi" }]);
     assert.deepEqual(b.stream_options, { include_usage: true });
@@ -34,11 +37,10 @@ describe("buildRequestBody", () => {
           api: "completions",
           model: "m",
           stream: false,
-          maxTokens: 8,
-          ignoreEos: false,
+          ignoreEos: true,
           extraBody: { cache_prompt: false },
         },
-        "hi",
+        { prompt: "hi", maxTokens: 8, exact: false },
       ),
     );
     assert.equal(c.prompt, "hi");

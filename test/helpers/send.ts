@@ -20,8 +20,8 @@ export async function sendOne(url: string, o: SendOneOptions = {}): Promise<Requ
   const agent = new Agent();
   try {
     const body = buildRequestBody(
-      { api: endpoint.api, model: "m", stream, maxTokens: 16, ignoreEos: false },
-      "hello",
+      { api: endpoint.api, model: "m", stream, ignoreEos: false },
+      { prompt: "hello", maxTokens: 16, exact: false },
     );
     return await sendGeneration(
       agent,

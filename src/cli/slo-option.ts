@@ -1,0 +1,34 @@
+import { existsSync, readFileSync } from "node:fs";
+import { parseSloYaml, type SloSpec, SloSpecError, sloFromObjectives } from "../core/slo-spec.js";
+import { UsageError } from "./exit-codes.js";
+
+/**
+ * `--slo` takes SLO files and inline objectives, each as often as wanted: a value naming an
+ * existing file (or ending in .yaml/.yml/.json) is a file, anything else an objective.
+ */
+export function loadSlo(values: string[]): SloSpec | undefined {
+  if (values.length === 0) return undefined;
+  const files = values.filter((v) => existsSync(v) || /\.(ya?ml|json)$/i.test(v));
+  const inline = values.filter((v) => !files.includes(v));
+  if (files.length > 1)
+    throw new UsageError("give at most one SLO file with --slo (inline objectives may be added)");
+  try {
+    let spec: SloSpec = { request: {}, objectives: [] };
+    const file = files[0];
+    if (file !== undefined) {
+      let text: string;
+      try {
+        text = readFileSync(file, "utf8");
+      } catch (err) {
+        throw new UsageError(`cannot read --slo ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+      }
+      spec = parseSloYaml(text, file);
+    }
+    if (inline.length > 0)
+      spec = { ...spec, objectives: [...spec.objectives, ...sloFromObjectives(inline).objectives] };
+    return spec;
+  } catch (err) {
+    if (err instanceof SloSpecError) throw new UsageError(`${err.message}`);
+    throw err;
+  }
+}
