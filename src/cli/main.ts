@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from "commander";
+import { sloJsonSchema } from "../core/slo-schema.js";
 import { VERSION } from "../version.js";
 import { type BenchFlags, benchCommand } from "./bench-command.js";
 import { EndpointError, EXIT, UsageError } from "./exit-codes.js";
@@ -134,6 +135,11 @@ function program(setExit: (code: number) => void): Command {
       .description("run the simulator standalone: an OpenAI-compatible continuous-batching server")
       .option("--listen <host:port>", "address to listen on", hostPort, { host: "127.0.0.1", port: 8000 }),
   ).action(async (opts: SimCommandFlags) => setExit(await simCommand(opts)));
+  p.command("schema")
+    .description("print the SLO file's JSON Schema (for editors: yaml-language-server, VS Code)")
+    .action(() => {
+      process.stdout.write(`${JSON.stringify(sloJsonSchema(), null, 2)}\n`);
+    });
   return p;
 }
 

@@ -66,7 +66,7 @@ const LATENCY = new Set<string>([
 ]);
 
 const PATTERN =
-  /^\s*([a-z_]+)\s*(?:(p\(\s*(\d+(?:\.\d+)?)\s*\)|avg|mean|med|min|max)\s*)?(<=|>=|==|!=|<|>)\s*(\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*(us|ms|s|%)?\s*$/i;
+  /^\s*([a-z_][a-z0-9_]*)\s*(?:(p\(\s*(\d+(?:\.\d+)?)\s*\)|avg|mean|med|min|max)\s*)?(<=|>=|==|!=|<|>)\s*(\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*(us|ms|s|%)?\s*$/i;
 
 export function parseObjective(text: string, abortOnFail = false, abortAfter = 20): Objective {
   const m = PATTERN.exec(text);

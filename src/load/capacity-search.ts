@@ -37,13 +37,25 @@ function passes(r: LevelResult): boolean {
   return r.objectives.length > 0 && r.objectives.every((o) => o.pass) && r.validity.valid;
 }
 
-/** True when some objective's observed value lies within `margin` of its threshold. */
-function nearBoundary(r: LevelResult, thresholds: Map<string, number>, margin: number): boolean {
-  return r.objectives.some((o) => {
-    const t = thresholds.get(o.objective);
-    if (o.observed === null || t === undefined || t === 0) return false;
-    return Math.abs(o.observed - t) / Math.abs(t) < margin;
-  });
+function near(
+  o: LevelResult["objectives"][number],
+  thresholds: Map<string, number>,
+  margin: number,
+): boolean {
+  const t = thresholds.get(o.objective);
+  if (o.observed === null || t === undefined || t === 0) return false;
+  return Math.abs(o.observed - t) / Math.abs(t) < margin;
+}
+
+/**
+ * True when the verdict could flip on a re-run: a pass with some objective near its threshold,
+ * or a fail whose every failing objective is near its threshold.
+ */
+function uncertain(r: LevelResult, thresholds: Map<string, number>, margin: number): boolean {
+  if (!r.validity.valid) return false;
+  const failing = r.objectives.filter((o) => !o.pass);
+  if (failing.length === 0) return r.objectives.some((o) => near(o, thresholds, margin));
+  return failing.every((o) => near(o, thresholds, margin));
 }
 
 /**
@@ -63,7 +75,7 @@ export async function findCapacity(runner: BenchRunner, o: CapacityOptions): Pro
     if (!r) return undefined;
     let pass = passes(r);
     let repeated = false;
-    if (!runner.stopped && nearBoundary(r, thresholds, o.noiseMargin)) {
+    if (!runner.stopped && uncertain(r, thresholds, o.noiseMargin)) {
       const again = await runner.runLevel(level(x));
       if (again) {
         repeated = true;
