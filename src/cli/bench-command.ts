@@ -2,10 +2,13 @@ import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Agent } from "undici";
 import { Clock } from "../client/clock.js";
+import { ServerMetricsScraper } from "../client/server-metrics-scraper.js";
 import type { ArrivalProcess } from "../core/arrivals.js";
 import { needsText } from "../core/slo-spec.js";
+import { type Baseline, measureBaseline } from "../load/baseline.js";
 import { BenchRunner, type LevelResult, type LoadLevel, type StopReason } from "../load/bench-run.js";
 import { type CapacityResult, findCapacity } from "../load/capacity-search.js";
+import { ServerObserver } from "../load/server-observer.js";
 import { runAutoSweep } from "../load/sweep.js";
 import { capacityText } from "../output/capacity-text.js";
 import { createRunDir, csvHeaderOf, JsonlWriter, runId, writeJson } from "../output/run-files.js";
@@ -38,6 +41,7 @@ export interface BenchFlags extends TargetFlags {
   sweepMaxConcurrency: number;
   n: number;
   warmup?: number;
+  baseline: number;
   slo: string[];
   findCapacity: boolean;
   capacityMode?: "rate" | "concurrency";
@@ -48,6 +52,7 @@ export interface BenchFlags extends TargetFlags {
   maxErrorRate?: number;
   maxSendLagMs: number;
   maxLoopLagMs: number;
+  serverMetrics?: string;
   out: string;
   label?: string;
   csv?: string;
@@ -132,6 +137,7 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
     process.stderr.write(`streamslo ${VERSION}: benchmarking ${where}, model ${target.model}\n`);
   }
 
+  const server = await serverObserver(f, target.endpoint.origin, target.model);
   const jsonl = new JsonlWriter(join(dir, "requests.jsonl"));
   const progress = new Progress(!f.quiet && !f.json);
   const interrupt = new AbortController();
@@ -145,6 +151,7 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
   const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: null, pipelining: 1 });
   const levels: LevelResult[] = [];
   let capacity: CapacityResult | undefined;
+  let baseline: Baseline | undefined;
   const runner = new BenchRunner(
     {
       generation: target.generation,
@@ -165,6 +172,7 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
       maxErrorRate: f.maxErrorRate,
       slo,
       validity: { maxSendLagMs: f.maxSendLagMs, maxLoopLagMs: f.maxLoopLagMs },
+      server: server?.observer,
     },
     dispatcher,
     clock,
@@ -172,7 +180,8 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
       onLevelStart: (level, total) => progress.startLevel(level.scenario, total),
       onRecord: (rec) => {
         jsonl.write(rec);
-        progress.tick(rec.outcome !== "ok");
+        // Cool-down requests cancelled at the end of a level are not failures.
+        progress.tick(rec.outcome !== "ok" && rec.error?.code !== "aborted");
       },
       onLevelEnd: (r) => {
         levels.push(r);
@@ -182,6 +191,22 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
     interrupt.signal,
   );
   try {
+    if (f.baseline > 0) {
+      if (!f.quiet && !f.json)
+        process.stderr.write(
+          `baseline: ${3 * f.baseline} plain-HTTP and one-token requests, one at a time\n`,
+        );
+      baseline = await measureBaseline(
+        f.baseline,
+        target.generation,
+        runner.plan.send,
+        target.workload,
+        dispatcher,
+        clock,
+        (rec) => jsonl.write(rec),
+        interrupt.signal,
+      );
+    }
     if (plan.kind === "levels") {
       for (const level of plan.levels) {
         if (runner.stopped) break;
@@ -210,7 +235,10 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
   }
 
   const stop = runner.stopReason;
-  const doc = summaryDocument(info, dir, levels, stop, capacity, slo !== undefined);
+  const doc = {
+    ...summaryDocument(info, dir, levels, stop, capacity, slo !== undefined),
+    baseline: baseline ?? null,
+  };
   writeOutputs(dir, f, run, doc, levels);
   if (f.json) {
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
@@ -225,6 +253,28 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
     process.stdout.write(`results in ${dir}\n`);
   }
   return exitCode(stop, levels, capacity);
+}
+
+/**
+ * Finds the server's own Prometheus metrics: --server-metrics URL, or {origin}/metrics when not
+ * given; "none" turns it off. Only a scrape that streamslo recognises (vLLM, SGLang, TGI,
+ * llama.cpp names) is used.
+ */
+async function serverObserver(f: BenchFlags, origin: string, model: string) {
+  if (f.serverMetrics === "none") return undefined;
+  const url = f.serverMetrics ?? `${origin}/metrics`;
+  const scraper = new ServerMetricsScraper(url, model);
+  const first = await scraper.snapshot();
+  if (!first) {
+    if (f.serverMetrics !== undefined) {
+      process.stderr.write(
+        `streamslo: ${url} gave no vLLM, SGLang, TGI or llama.cpp metrics; going on without them\n`,
+      );
+    }
+    return undefined;
+  }
+  if (!f.quiet && !f.json) process.stderr.write(`server metrics: ${first.family} names at ${url}\n`);
+  return { observer: new ServerObserver(scraper), family: first.family };
 }
 
 function exitCode(stop: StopReason | undefined, levels: LevelResult[], capacity?: CapacityResult): number {
@@ -271,7 +321,12 @@ function summaryDocument(
     stop_reason: stop ?? null,
     fatal: stop?.kind === "fatal" ? stop.error : null,
     slo_pass: hasSlo ? levels.every((l) => l.objectives.every((o) => o.pass)) : null,
-    levels: levels.map((l) => ({ ...l.summary, objectives: l.objectives, validity: l.validity })),
+    levels: levels.map((l) => ({
+      ...l.summary,
+      objectives: l.objectives,
+      validity: l.validity,
+      server: l.server ?? null,
+    })),
     capacity: capacity
       ? {
           mode: capacity.mode,

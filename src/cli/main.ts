@@ -17,7 +17,9 @@ import {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
+import { type CompareFlags, compareCommand } from "./compare-command.js";
 import { type ProbeFlags, probeCommand } from "./probe-command.js";
+import { type ReportFlags, reportCommand } from "./report-command.js";
 import { type SimCommandFlags, simCommand } from "./sim-command.js";
 import { addSimOptions } from "./sim-options.js";
 import { addTargetOptions } from "./target-options.js";
@@ -69,6 +71,16 @@ function program(setExit: (code: number) => void): Command {
       .option("--sweep-levels <k>", "rates spread by --sweep auto", positiveInt, 5)
       .option("--sweep-max-concurrency <c>", "concurrency that finds saturated throughput", positiveInt, 64)
       .option("-n, --n <count>", "measured requests per level", positiveInt, 32)
+      .option(
+        "--server-metrics <url>",
+        "the server's Prometheus metrics (default: {url origin}/metrics when it answers; none: off)",
+      )
+      .option(
+        "--baseline <n>",
+        "plain-HTTP reference requests of each kind before the load (0: none)",
+        nonNegativeInt,
+        3,
+      )
       .option(
         "--duration <s>",
         "measure each level for this long (e.g. 60s, 2m); -n becomes an upper bound",
@@ -135,6 +147,25 @@ function program(setExit: (code: number) => void): Command {
       .description("run the simulator standalone: an OpenAI-compatible continuous-batching server")
       .option("--listen <host:port>", "address to listen on", hostPort, { host: "127.0.0.1", port: 8000 }),
   ).action(async (opts: SimCommandFlags) => setExit(await simCommand(opts)));
+  p.command("report")
+    .description("write report.md (with SVG charts) and a self-contained report.html for a run folder")
+    .argument("<run>", "a run folder written by bench, e.g. runs/20261123-081500-sim")
+    .option("--json", "print the written paths as JSON", false)
+    .action(async (run: string, opts: ReportFlags) => setExit(await reportCommand(run, opts)));
+
+  p.command("compare")
+    .description(
+      "compare two runs level by level: change in TTFT, TPOT and E2E, and whether it beats the noise",
+    )
+    .argument("<a>", "the reference run folder")
+    .argument("<b>", "the run to judge against it")
+    .option("--alpha <p>", "significance level of the Mann-Whitney U test", probability, 0.05)
+    .option("--min-change <share>", "smallest relative change of the median that counts", probability, 0.05)
+    .option("--fail-on-regression", "exit 99 when any level regressed significantly", false)
+    .option("--markdown <file>", "also write the comparison as a Markdown table")
+    .option("--json", "print JSON", false)
+    .action(async (a: string, b: string, opts: CompareFlags) => setExit(await compareCommand(a, b, opts)));
+
   p.command("schema")
     .description("print the SLO file's JSON Schema (for editors: yaml-language-server, VS Code)")
     .action(() => {

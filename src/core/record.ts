@@ -2,7 +2,7 @@
 
 export type Outcome = "ok" | "error" | "incomplete";
 export type TokenSource = "usage" | "tokenizer" | "chunks";
-export type Phase = "warmup" | "measure" | "cooldown";
+export type Phase = "warmup" | "measure" | "cooldown" | "baseline";
 
 /**
  * Stable error codes. `http_<status>` covers any non-2xx status (e.g. `http_503`).

@@ -6,6 +6,7 @@ import { buildRequestBody, type GenerationParams } from "../client/request-body.
 import type { ArrivalSpec } from "../core/arrivals.js";
 import { LevelAggregate, type LevelInfo, type LevelSummary } from "../core/level-aggregate.js";
 import type { ErrorCode, Phase, RequestRecord } from "../core/record.js";
+import type { ServerView } from "../core/report/report-input.js";
 import { judgeRequest } from "../core/request-slo.js";
 import { abortingObjective, evaluateObjectives, type ObjectiveResult } from "../core/slo-eval.js";
 import type { SloSpec } from "../core/slo-spec.js";
@@ -14,6 +15,7 @@ import { ClientHealth, DEFAULT_VALIDITY, type Validity, type ValidityLimits } fr
 import { runClosedLoop } from "./closed-loop.js";
 import type { LoopIo } from "./load-loop.js";
 import { runOpenLoop } from "./open-loop.js";
+import type { ServerObserver } from "./server-observer.js";
 
 /** One load level: a number of concurrent users (closed loop) or an offered rate (open loop). */
 export type LoadLevel = { kind: "concurrency"; concurrency: number } | { kind: "rate"; rate: number };
@@ -35,6 +37,8 @@ export interface BenchPlan {
   maxErrorRate?: number;
   slo?: SloSpec;
   validity?: ValidityLimits;
+  /** Watches the server's own /metrics during each level, when it has them. */
+  server?: ServerObserver;
 }
 
 export interface BenchHooks {
@@ -48,6 +52,8 @@ export interface LevelResult {
   summary: LevelSummary;
   objectives: ObjectiveResult[];
   validity: Validity;
+  /** The server's own view of the level, from its metrics. */
+  server?: ServerView;
 }
 
 export interface FatalError {
@@ -133,6 +139,7 @@ export class BenchRunner {
     const agg = new LevelAggregate(info, plan.slo);
     const warmup = plan.warmup ?? (level.kind === "concurrency" ? level.concurrency : Math.ceil(level.rate));
     this.hooks.onLevelStart?.(info, warmup + plan.n);
+    await plan.server?.start();
     const health = new ClientHealth();
     const objectives = plan.slo?.objectives ?? [];
     const criteria = plan.slo?.request;
@@ -183,6 +190,7 @@ export class BenchRunner {
         io,
       );
     }
+    const server = await plan.server?.finish();
     if (agg.sent === 0) return undefined;
     const lag = agg.dist.send_lag_ms;
     const validity = health.finish(
@@ -190,7 +198,12 @@ export class BenchRunner {
       plan.validity ?? DEFAULT_VALIDITY,
       level.kind === "rate",
     );
-    const result = { summary: agg.summary(), objectives: evaluateObjectives(objectives, agg), validity };
+    const result: LevelResult = {
+      summary: agg.summary(),
+      objectives: evaluateObjectives(objectives, agg),
+      validity,
+      server,
+    };
     this.hooks.onLevelEnd?.(result);
     return result;
   }

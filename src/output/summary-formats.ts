@@ -201,7 +201,13 @@ export function objectivesTable(results: LevelResult[]): string {
 /** Goodput, what the failing requests missed, output quality, and validity warnings, per level. */
 export function detailLines(results: LevelResult[]): string[] {
   const lines: string[] = [];
-  for (const { summary: s, validity } of results) {
+  for (const { summary: s, validity, server } of results) {
+    if (server?.ttft_mean_ms !== undefined) {
+      const gap = s.ttft_ms.mean - server.ttft_mean_ms;
+      lines.push(
+        `${s.scenario}: server (${server.family}) mean TTFT ${ms(server.ttft_mean_ms)} ms vs client ${ms(s.ttft_ms.mean)} ms: network + HTTP + client ${ms(gap)} ms; peak waiting ${server.waiting_peak ?? "-"}`,
+      );
+    }
     const missed = Object.entries(s.goodput.missed_by);
     if (missed.length > 0 && missed.some(([k]) => k !== "outcome")) {
       lines.push(

@@ -1,0 +1,88 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { allCharts, MARKDOWN_CHARTS } from "../core/report/chart-specs.js";
+import type { ReportInput, ReportLevel } from "../core/report/report-input.js";
+import { reportMarkdown } from "../core/report/report-markdown.js";
+import { TimelineSampler, TimeSeriesBuilder } from "../core/report/time-series.js";
+import { renderSvg } from "../output/chart-render.js";
+import { reportHtml } from "../output/report-html.js";
+import { RunReadError, readSummaryDocument, streamRecords } from "../output/run-reader.js";
+import { EXIT, UsageError } from "./exit-codes.js";
+
+interface SummaryDoc {
+  run_id?: string;
+  started_at?: string;
+  endpoint?: { url?: string; model?: string; api?: string; simulator?: unknown };
+  levels: (ReportLevel["summary"] & {
+    objectives?: ReportLevel["objectives"];
+    validity?: { valid: boolean };
+    server?: ReportLevel["server"];
+  })[];
+  baseline?: ReportInput["baseline"] | null;
+  capacity?: ReportInput["capacity"] | null;
+}
+
+/** Reads a run folder into everything the report is written from. */
+export async function loadReportInput(dir: string): Promise<ReportInput> {
+  const doc = readSummaryDocument(dir) as unknown as SummaryDoc;
+  const series = new TimeSeriesBuilder();
+  const timeline = new TimelineSampler();
+  await streamRecords(join(dir, "requests.jsonl"), (r) => {
+    if (r.phase === "baseline") return;
+    series.add(r);
+    if (r.phase === "measure") timeline.add(r);
+  });
+  return {
+    runId: doc.run_id ?? dir,
+    startedAt: doc.started_at ?? "unknown",
+    url: doc.endpoint?.url ?? "unknown",
+    model: doc.endpoint?.model ?? "unknown model",
+    api: doc.endpoint?.api ?? "chat",
+    simulator: Boolean(doc.endpoint?.simulator),
+    levels: doc.levels.map((l) => ({
+      summary: l,
+      objectives: l.objectives ?? [],
+      valid: l.validity?.valid ?? true,
+      server: l.server ?? undefined,
+    })),
+    baseline: doc.baseline ?? undefined,
+    capacity: doc.capacity ?? undefined,
+    series: series.result(),
+    timeline: timeline.result(),
+  };
+}
+
+export interface ReportFlags {
+  json: boolean;
+}
+
+/** Writes report.md (with charts/*.svg) and a self-contained report.html into the run folder. */
+export async function reportCommand(dir: string, f: ReportFlags): Promise<number> {
+  let input: ReportInput;
+  try {
+    input = await loadReportInput(dir);
+  } catch (err) {
+    if (err instanceof RunReadError) throw new UsageError(err.message);
+    throw err;
+  }
+  const charts = await Promise.all(allCharts(input).map(async (c) => ({ ...c, svg: await renderSvg(c) })));
+  mkdirSync(join(dir, "charts"), { recursive: true });
+  const mdCharts = charts.filter((c) => MARKDOWN_CHARTS.includes(c.id));
+  for (const c of mdCharts) writeFileSync(join(dir, "charts", `${c.id}.svg`), c.svg);
+  const md = join(dir, "report.md");
+  const html = join(dir, "report.html");
+  writeFileSync(
+    md,
+    reportMarkdown(
+      input,
+      mdCharts.map((c) => ({ title: c.title, file: `charts/${c.id}.svg` })),
+    ),
+  );
+  writeFileSync(html, reportHtml(input, charts));
+  if (f.json)
+    process.stdout.write(
+      `${JSON.stringify({ markdown: md, html, charts: mdCharts.map((c) => join(dir, "charts", `${c.id}.svg`)) })}\n`,
+    );
+  else process.stdout.write(`wrote ${md} and ${html}\n`);
+  return EXIT.ok;
+}

@@ -1,0 +1,22 @@
+import { request } from "undici";
+import { readSnapshot, type ServerSnapshot } from "../core/server-families.js";
+
+/** Fetches and reads an inference server's Prometheus /metrics; undefined when it cannot. */
+export class ServerMetricsScraper {
+  constructor(
+    readonly url: string,
+    private readonly modelName?: string,
+    private readonly timeoutMs = 2000,
+  ) {}
+
+  async snapshot(): Promise<ServerSnapshot | undefined> {
+    try {
+      const res = await request(this.url, { headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
+      const text = await res.body.text();
+      if (res.statusCode !== 200) return undefined;
+      return readSnapshot(text, { modelName: this.modelName })?.snapshot;
+    } catch {
+      return undefined;
+    }
+  }
+}

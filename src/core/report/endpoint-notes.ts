@@ -1,0 +1,249 @@
+import { fmtMs, fmtNum, fmtPct, loadName, relChange, roundUpNice } from "./numbers.js";
+import type { ReportInput, ReportLevel } from "./report-input.js";
+
+/** How far a level's p95 wall time may rise over the lightest level's and still count as "holding". */
+export const HOLD_MARGIN = 0.25;
+/** Headroom added to the measured p95 before rounding it into an SLO figure. */
+export const HEADROOM = 0.2;
+
+export interface Section {
+  title: string;
+  paragraphs: string[];
+  bullets?: string[];
+}
+
+function cap(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function ok(levels: ReportLevel[]): ReportLevel[] {
+  return levels.filter((l) => l.summary.ok > 0 && Number.isFinite(l.summary.wall_ms.p95));
+}
+
+function loadValue(l: ReportLevel): number {
+  return l.summary.concurrency ?? l.summary.rate ?? 0;
+}
+
+/** The levels sorted by load, lightest first. */
+function byLoad(levels: ReportLevel[]): ReportLevel[] {
+  return [...ok(levels)].sort((a, b) => loadValue(a) - loadValue(b));
+}
+
+/** The highest level whose p95 wall time stays within HOLD_MARGIN of the lightest level's. */
+export function holdingLevel(levels: ReportLevel[]): ReportLevel | undefined {
+  const sorted = byLoad(levels);
+  const base = sorted[0];
+  if (!base) return undefined;
+  const limit = base.summary.wall_ms.p95 * (1 + HOLD_MARGIN);
+  let best = base;
+  for (const l of sorted)
+    if (l.summary.wall_ms.p95 <= limit && l.summary.error + l.summary.incomplete === 0) best = l;
+  return best;
+}
+
+function meanTokens(l: ReportLevel): number {
+  return Math.round(l.summary.output_tokens.mean);
+}
+
+export function sloStatement(r: ReportInput): Section {
+  const hold = holdingLevel(r.levels);
+  const sorted = byLoad(r.levels);
+  if (!hold || !sorted[0])
+    return {
+      title: "SLO statement",
+      paragraphs: ["No level finished a request successfully, so no SLO can be stated from this run."],
+    };
+  const s = hold.summary;
+  const x = roundUpNice(s.wall_ms.p95 * (1 + HEADROOM));
+  const bound =
+    s.concurrency !== undefined ? `at concurrency <= ${s.concurrency}` : `at <= ${fmtNum(s.rate ?? 0)} req/s`;
+  const next = sorted[sorted.indexOf(hold) + 1];
+  const base = sorted[0].summary;
+  const statement = `p95 HTTP latency for a ${meanTokens(hold)}-token generation on this endpoint should be <= ${fmtMs(x)} ${bound}.`;
+  const why = [
+    `At ${loadName(s.scenario)} the measured p95 wall time was ${fmtMs(s.wall_ms.p95)} (p50 ${fmtMs(s.wall_ms.p50)}) over ${s.n} requests, with p95 TTFT ${fmtMs(s.ttft_ms.p95)} and p95 TPOT ${fmtMs(s.tpot_ms.p95)}; ${fmtMs(x)} adds ${fmtPct(HEADROOM)} headroom, rounded up.`,
+    `${cap(loadName(s.scenario))} is the highest load tried whose p95 stayed within ${fmtPct(HOLD_MARGIN)} of the lightest level's (${fmtMs(base.wall_ms.p95)} at ${loadName(base.scenario)}) with no failed requests.`,
+  ];
+  if (next) {
+    why.push(
+      `The next level, ${loadName(next.summary.scenario)}, reached p95 ${fmtMs(next.summary.wall_ms.p95)} (${relChange(base.wall_ms.p95, next.summary.wall_ms.p95)} over the lightest level) with ${next.summary.error + next.summary.incomplete} failed of ${next.summary.n}.`,
+    );
+  }
+  if (r.capacity && r.capacity.capacity !== null) {
+    why.push(
+      `The capacity search found the SLO objectives held up to ${fmtNum(r.capacity.capacity)} (${r.capacity.mode}).`,
+    );
+  }
+  return { title: "SLO statement", paragraphs: [`**${statement}**`, ...why] };
+}
+
+export function ttftVersusHttp(r: ReportInput): Section {
+  const hold = holdingLevel(r.levels);
+  if (!hold) return { title: "TTFT vs HTTP latency", paragraphs: ["No successful requests to compare."] };
+  const s = hold.summary;
+  const share = s.ttft_ms.p50 / s.wall_ms.p50;
+  const paragraphs = [
+    `At ${loadName(s.scenario)}, the first token arrived after ${fmtMs(s.ttft_ms.p50)} (p50) of a ${fmtMs(s.wall_ms.p50)} HTTP request: streaming shows output ${fmtMs(s.wall_ms.p50 - s.ttft_ms.p50)} (${fmtPct(1 - share)}) sooner than a client that waits for the whole body.`,
+  ];
+  const b = r.baseline;
+  if (b && b.tiny_wall_ms.count > 0 && b.plain_wall_ms.count > 0) {
+    const fixed = b.tiny_wall_ms.p50;
+    paragraphs.push(
+      `Plain HTTP, one request at a time: a full non-streaming answer took ${fmtMs(b.plain_wall_ms.p50)} (p50); a one-token answer ${fmtMs(fixed)}, the fixed cost of HTTP, queueing and prefill. That is ${fmtPct(fixed / b.plain_wall_ms.p50)} of the full answer; the rest is decoding.`,
+    );
+    paragraphs.push(
+      `Rule of thumb for this endpoint: latency ≈ ${fmtMs(fixed)} + ${fmtMs(s.tpot_ms.p50)} per output token at ${loadName(s.scenario)} (${meanTokens(hold)} tokens: ${fmtMs(fixed + s.tpot_ms.p50 * Math.max(0, meanTokens(hold) - 1))} predicted, ${fmtMs(s.wall_ms.p50)} measured).`,
+    );
+  } else {
+    paragraphs.push(
+      `Rule of thumb for this endpoint: latency ≈ ${fmtMs(s.ttft_ms.p50)} + ${fmtMs(s.tpot_ms.p50)} per output token after the first at ${loadName(s.scenario)}.`,
+    );
+  }
+  const withServer = r.levels.filter((l) => l.server?.ttft_mean_ms !== undefined);
+  if (withServer.length > 0) {
+    paragraphs.push(
+      `Network, HTTP and client overhead (client mean TTFT minus the server's own mean TTFT, from ${withServer[0]?.server?.names.ttft ?? "its metrics"}): ${withServer
+        .map((l) => {
+          const gap = l.summary.ttft_ms.mean - (l.server?.ttft_mean_ms ?? 0);
+          return `${loadName(l.summary.scenario)} ${fmtMs(gap)} (${fmtPct(gap / l.summary.ttft_ms.mean)} of TTFT)`;
+        })
+        .join("; ")}.`,
+    );
+  }
+  return { title: "TTFT vs HTTP latency", paragraphs };
+}
+
+export function concurrencyEffect(r: ReportInput): Section {
+  const sorted = byLoad(r.levels);
+  const first = sorted[0];
+  const paragraphs: string[] = [];
+  if (first && sorted.length > 1) {
+    for (const l of sorted.slice(1)) {
+      paragraphs.push(
+        `${loadName(first.summary.scenario)} -> ${loadName(l.summary.scenario)}: p50 wall ${fmtMs(first.summary.wall_ms.p50)} -> ${fmtMs(l.summary.wall_ms.p50)} (${relChange(first.summary.wall_ms.p50, l.summary.wall_ms.p50)}), p95 TTFT ${fmtMs(first.summary.ttft_ms.p95)} -> ${fmtMs(l.summary.ttft_ms.p95)} (${relChange(first.summary.ttft_ms.p95, l.summary.ttft_ms.p95)}), throughput ${fmtNum(first.summary.output_token_throughput, 1)} -> ${fmtNum(l.summary.output_token_throughput, 1)} tokens/s.`,
+      );
+    }
+  } else {
+    paragraphs.push(
+      "Only one load level ran; run several (e.g. --concurrency 1,2,4,8) to see how load changes latency.",
+    );
+  }
+  return { title: "How load changes wall time", paragraphs };
+}
+
+/** 4-6 metrics that tell network trouble from runtime trouble from overload, with this run's readings. */
+export function whatToWatch(r: ReportInput): Section {
+  const sorted = byLoad(r.levels);
+  const top = sorted[sorted.length - 1];
+  const hold = holdingLevel(r.levels);
+  const server = [...sorted].reverse().find((l) => l.server)?.server;
+  const bullets: string[] = [];
+  if (top && hold) {
+    bullets.push(
+      `Client TTFT p95 (streamslo, or the proxy's streamslo_ttft_seconds): the user-facing SLI. ${fmtMs(hold.summary.ttft_ms.p95)} at ${loadName(hold.summary.scenario)}, ${fmtMs(top.summary.ttft_ms.p95)} at ${loadName(top.summary.scenario)}.`,
+    );
+  }
+  if (server) {
+    if (server.names.waiting) {
+      bullets.push(
+        `${server.names.waiting}: requests queued in the server. Queueing is overload, not network; it peaked at ${fmtNum(server.waiting_peak ?? 0, 0)} at ${loadName(top?.summary.scenario ?? "")}.`,
+      );
+    }
+    if (server.names.kv_usage) {
+      bullets.push(
+        `${server.names.kv_usage}: KV-cache pressure; near 1.0 the server stops admitting or preempts. Peak ${fmtPct(server.kv_usage_peak ?? 0)} in this run.`,
+      );
+    }
+    if (server.names.ttft) {
+      bullets.push(
+        `${server.names.ttft} against client TTFT: when the client's rises and the server's does not, look at the network or proxies in between, not the model runtime.`,
+      );
+    }
+  } else {
+    bullets.push(
+      "The server's own queue length and TTFT histogram (vllm:num_requests_waiting, vllm:time_to_first_token_seconds or your server's equivalents): none were scraped in this run; pass --server-metrics so the report can split network from runtime.",
+    );
+  }
+  if (top) {
+    bullets.push(
+      `Inter-token latency p99 and jitter (streamslo itl, jitter): decode stalls that TTFT hides. p99 ITL ${fmtMs(top.summary.itl_token_ms.p99)}, median jitter ${fmtMs(top.summary.jitter_ms.p50)} at ${loadName(top.summary.scenario)}.`,
+    );
+  }
+  bullets.push(
+    "node_netstat_Tcp_RetransSegs and node_network_receive_drop_total (node exporter): rising retransmits with a flat server TTFT point at the network.",
+  );
+  return { title: "What to watch", paragraphs: [], bullets: bullets.slice(0, 6) };
+}
+
+export function hypotheses(r: ReportInput): Section {
+  const sorted = byLoad(r.levels);
+  const first = sorted[0]?.summary;
+  const last = sorted[sorted.length - 1]?.summary;
+  const bullets: string[] = [];
+  if (first && last && first !== last) {
+    const ttftGrowth = last.ttft_ms.p95 / first.ttft_ms.p95;
+    const tpotGrowth = last.tpot_ms.p50 / first.tpot_ms.p50;
+    if (ttftGrowth > 2 * tpotGrowth) {
+      bullets.push(
+        `Admission queueing dominates at high load: p95 TTFT grew ${fmtNum(ttftGrowth, 1)}x from ${loadName(first.scenario)} to ${loadName(last.scenario)} while p50 TPOT grew only ${fmtNum(tpotGrowth, 1)}x. Test: raise the server's batch size (max_num_seqs) or add a replica and re-run ${loadName(last.scenario)}.`,
+      );
+    } else {
+      bullets.push(
+        `Decode batching is the main cost of load: p50 TPOT grew ${fmtNum(tpotGrowth, 1)}x from ${loadName(first.scenario)} to ${loadName(last.scenario)}, as much as p95 TTFT (${fmtNum(ttftGrowth, 1)}x). Test: compare with a smaller batch limit, or a faster GPU, at ${loadName(last.scenario)}.`,
+      );
+    }
+    const failed = last.error + last.incomplete;
+    if (failed > 0) {
+      bullets.push(
+        `Failures appear under load: ${failed} of ${last.n} requests failed at ${loadName(last.scenario)} (${Object.entries(
+          last.errors_by_code,
+        )
+          .map(([c, n]) => `${c} x${n}`)
+          .join(
+            ", ",
+          )}). Test: repeat with --max-error-rate and the server's logs side by side to see whether it sheds load or breaks.`,
+      );
+    }
+  }
+  const jitter = last?.jitter_ms.p95;
+  if (last && jitter !== undefined && Number.isFinite(jitter)) {
+    bullets.push(
+      `Token pacing is ${jitter > last.tpot_ms.p50 ? "uneven" : "steady"}: p95 per-request jitter is ${fmtMs(jitter)} against a p50 TPOT of ${fmtMs(last.tpot_ms.p50)} at ${loadName(last.scenario)}. Test: an SLO with a fluidity objective (fluidity avg >= 0.9) would show whether readers notice.`,
+    );
+  }
+  return { title: "Hypotheses for future work", paragraphs: [], bullets: bullets.slice(0, 3) };
+}
+
+export function sreBullets(r: ReportInput): Section {
+  const hold = holdingLevel(r.levels);
+  const sorted = byLoad(r.levels);
+  const top = sorted[sorted.length - 1]?.summary;
+  if (!hold || !top)
+    return {
+      title: "For the SRE",
+      paragraphs: ["No successful requests: nothing to set alerts from."],
+      bullets: [],
+    };
+  const s = hold.summary;
+  const ttftAlert = roundUpNice(s.ttft_ms.p95 * (1 + HEADROOM));
+  const bound =
+    s.concurrency !== undefined ? `${s.concurrency} concurrent streams` : `${fmtNum(s.rate ?? 0)} req/s`;
+  const failedShare = (top.error + top.incomplete) / Math.max(1, top.n);
+  const bullets = [
+    `Alert on p95 TTFT above ${fmtMs(ttftAlert)} for 5 minutes: ${fmtPct(HEADROOM)} over the ${fmtMs(s.ttft_ms.p95)} measured at ${loadName(s.scenario)}.`,
+    `Scale out before ${bound} per replica: beyond it p95 wall rose to ${fmtMs(top.wall_ms.p95)} at ${loadName(top.scenario)} (${relChange(s.wall_ms.p95, top.wall_ms.p95)}).`,
+    `Budget errors from the measured baseline: ${top.error + top.incomplete} of ${top.n} requests (${fmtPct(failedShare, 1)}) failed at the highest load and ${s.error + s.incomplete} of ${s.n} at ${loadName(s.scenario)}; goodput there was ${fmtPct(s.goodput.share, 1)}.`,
+  ];
+  return { title: "For the SRE", paragraphs: [], bullets };
+}
+
+export function notes(r: ReportInput): Section[] {
+  return [
+    sloStatement(r),
+    ttftVersusHttp(r),
+    concurrencyEffect(r),
+    whatToWatch(r),
+    hypotheses(r),
+    sreBullets(r),
+  ];
+}

@@ -1,0 +1,63 @@
+import type { Stats } from "../histogram.js";
+import type { LevelSummary } from "../level-aggregate.js";
+import type { ObjectiveResult } from "../slo-eval.js";
+
+/** What the server said about itself during one level (from its /metrics), all times in ms. */
+export interface ServerView {
+  family: string;
+  ttft_mean_ms?: number;
+  ttft_p95_ms?: number;
+  queue_mean_ms?: number;
+  itl_mean_ms?: number;
+  e2e_mean_ms?: number;
+  running_peak?: number;
+  waiting_peak?: number;
+  kv_usage_peak?: number;
+  /** Metric names the numbers came from, for "what to watch". */
+  names: Record<string, string>;
+}
+
+export interface ReportLevel {
+  summary: LevelSummary;
+  objectives: ObjectiveResult[];
+  valid: boolean;
+  server?: ServerView;
+}
+
+export interface BaselineView {
+  plain_wall_ms: Stats;
+  tiny_wall_ms: Stats;
+  tiny_ttft_ms: Stats;
+}
+
+/** One time bin of the run: requests in flight and tokens received per second. */
+export interface TimePoint {
+  t_s: number;
+  in_flight: number;
+  tokens_per_s: number;
+}
+
+/** One request on the timeline, times in seconds from the run's start. */
+export interface TimelineRequest {
+  index: number;
+  scenario: string;
+  start_s: number;
+  first_s?: number;
+  end_s: number;
+  outcome: string;
+}
+
+/** Everything a report is written from; built by the reader from a run folder, tested from fixtures. */
+export interface ReportInput {
+  runId: string;
+  startedAt: string;
+  url: string;
+  model: string;
+  api: string;
+  simulator: boolean;
+  levels: ReportLevel[];
+  baseline?: BaselineView;
+  capacity?: { mode: string; capacity: number | null; failed_at: number | null };
+  series: TimePoint[];
+  timeline: TimelineRequest[];
+}

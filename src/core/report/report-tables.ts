@@ -1,0 +1,126 @@
+import { fmtMs, fmtNum, fmtPct, loadName } from "./numbers.js";
+import type { ReportInput } from "./report-input.js";
+
+/** A table as header + rows of already formatted cells: both Markdown and HTML render it. */
+export interface Table {
+  title: string;
+  header: string[];
+  rows: string[][];
+}
+
+export function levelTable(r: ReportInput): Table {
+  return {
+    title: "Per-level results",
+    header: [
+      "level",
+      "mode",
+      "n",
+      "ok/err/inc",
+      "median_wall_s",
+      "p95_wall_s",
+      "TTFT p50",
+      "TTFT p95",
+      "TPOT p50",
+      "TPOT p95",
+      "ITL p95",
+      "E2E p95",
+      "req/s",
+      "tokens/s",
+      "goodput",
+    ],
+    rows: r.levels.map(({ summary: s, valid }) => [
+      `${loadName(s.scenario)}${valid ? "" : " (invalid)"}`,
+      s.mode,
+      String(s.n),
+      `${s.ok}/${s.error}/${s.incomplete}`,
+      fmtNum(s.median_wall_s, 3),
+      fmtNum(s.p95_wall_s, 3),
+      fmtMs(s.ttft_ms.p50),
+      fmtMs(s.ttft_ms.p95),
+      fmtMs(s.tpot_ms.p50),
+      fmtMs(s.tpot_ms.p95),
+      fmtMs(s.itl_token_ms.p95),
+      fmtMs(s.e2e_ms.p95),
+      fmtNum(s.request_throughput, 2),
+      fmtNum(s.output_token_throughput, 1),
+      fmtPct(s.goodput.share, 1),
+    ]),
+  };
+}
+
+export function serverTable(r: ReportInput): Table | undefined {
+  const rows = r.levels.filter((l) => l.server);
+  if (rows.length === 0) return undefined;
+  return {
+    title: `Server's own metrics (${rows[0]?.server?.family})`,
+    header: [
+      "level",
+      "client TTFT mean",
+      "server TTFT mean",
+      "network + HTTP + client",
+      "server queue mean",
+      "peak running",
+      "peak waiting",
+      "peak KV cache",
+    ],
+    rows: rows.map(({ summary: s, server: v }) => {
+      const gap = v?.ttft_mean_ms !== undefined ? s.ttft_ms.mean - v.ttft_mean_ms : Number.NaN;
+      return [
+        loadName(s.scenario),
+        fmtMs(s.ttft_ms.mean),
+        v?.ttft_mean_ms !== undefined ? fmtMs(v.ttft_mean_ms) : "n/a",
+        Number.isFinite(gap) ? `${fmtMs(gap)} (${fmtPct(gap / s.ttft_ms.mean)})` : "n/a",
+        v?.queue_mean_ms !== undefined ? fmtMs(v.queue_mean_ms) : "n/a",
+        v?.running_peak !== undefined ? fmtNum(v.running_peak, 0) : "n/a",
+        v?.waiting_peak !== undefined ? fmtNum(v.waiting_peak, 0) : "n/a",
+        v?.kv_usage_peak !== undefined ? fmtPct(v.kv_usage_peak) : "n/a",
+      ];
+    }),
+  };
+}
+
+export function objectivesTable(r: ReportInput): Table | undefined {
+  const withObjectives = r.levels.filter((l) => l.objectives.length > 0);
+  const first = withObjectives[0];
+  if (!first) return undefined;
+  return {
+    title: "SLO objectives",
+    header: ["objective", ...withObjectives.map((l) => loadName(l.summary.scenario))],
+    rows: first.objectives.map((o, i) => [
+      o.objective,
+      ...withObjectives.map((l) => {
+        const x = l.objectives[i];
+        if (!x) return "-";
+        const v = x.observed === null ? "no data" : fmtNum(x.observed, 3);
+        return `${v} ${x.pass ? "pass" : "FAIL"}`;
+      }),
+    ]),
+  };
+}
+
+export function baselineTable(r: ReportInput): Table | undefined {
+  const b = r.baseline;
+  if (!b) return undefined;
+  const row = (name: string, s: { count: number; p50: number; min: number; max: number }) => [
+    name,
+    String(s.count),
+    fmtMs(s.p50),
+    fmtMs(s.min),
+    fmtMs(s.max),
+  ];
+  return {
+    title: "Plain-HTTP baseline (one request at a time)",
+    header: ["request", "n", "p50", "min", "max"],
+    rows: [
+      row("full answer, not streamed (wall)", b.plain_wall_ms),
+      row("one-token answer, not streamed (wall)", b.tiny_wall_ms),
+      row("one-token answer, streamed (TTFT)", b.tiny_ttft_ms),
+    ],
+  };
+}
+
+export function tables(r: ReportInput): Table[] {
+  return [levelTable(r), objectivesTable(r), serverTable(r), baselineTable(r)].filter(
+    (t): t is Table => t !== undefined,
+  );
+}

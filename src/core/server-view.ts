@@ -1,0 +1,33 @@
+import type { ServerView } from "./report/report-input.js";
+import { FAMILIES, type GaugeSeries } from "./server-families.js";
+import type { ServerMetricsDelta } from "./server-metrics-delta.js";
+
+/** Boils a level's server-metric delta down to what the summary and the report show. */
+export function serverView(d: ServerMetricsDelta): ServerView {
+  const spec = FAMILIES[d.family];
+  const gaugeName = (g: GaugeSeries) => (d[g] ? spec.gauges[g]?.[0] : undefined);
+  const names: Record<string, string> = {};
+  for (const [key, value] of Object.entries({
+    ttft: d.ttft?.metric,
+    queue: d.queue?.metric,
+    itl: d.itl?.metric,
+    e2e: d.e2e?.metric,
+    running: gaugeName("running"),
+    waiting: gaugeName("waiting"),
+    kv_usage: gaugeName("kv_usage"),
+  })) {
+    if (value) names[key] = value;
+  }
+  return {
+    family: d.family,
+    ttft_mean_ms: d.ttft?.mean_ms,
+    ttft_p95_ms: d.ttft?.p95_ms,
+    queue_mean_ms: d.queue?.mean_ms,
+    itl_mean_ms: d.itl?.mean_ms ?? d.gen_ms_per_token,
+    e2e_mean_ms: d.e2e?.mean_ms,
+    running_peak: d.running?.peak,
+    waiting_peak: d.waiting?.peak,
+    kv_usage_peak: d.kv_usage?.peak,
+    names,
+  };
+}

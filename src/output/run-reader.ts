@@ -1,0 +1,133 @@
+import { createReadStream, readFileSync, statSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import type { LevelSummary } from "../core/level-aggregate.js";
+import type { RequestRecord } from "../core/record.js";
+import { type LevelSamples, SampleCollector } from "../core/run-compare.js";
+
+/** A run folder that cannot be read; the message names the folder or file, and the line when there is one. */
+export class RunReadError extends Error {
+  override name = "RunReadError";
+}
+
+/** summary.json: `levels` checked, every other field passed through as written. */
+export type SummaryDocument = Record<string, unknown> & { levels: LevelSummary[] };
+
+export interface RunData {
+  dir: string;
+  /** summary.json's `levels`. */
+  levels: LevelSummary[];
+  /** Per-request samples by scenario, from requests.jsonl. */
+  samples: ReadonlyMap<string, LevelSamples>;
+  /** Records in requests.jsonl (every phase and outcome). */
+  records: number;
+}
+
+const HINT = "pass a folder written by streamslo bench";
+
+/**
+ * Reads a run folder for `compare`: summary.json whole, requests.jsonl streamed line by line into the
+ * sample collector, so a long run's records never sit in memory at once.
+ */
+export async function readRun(dir: string): Promise<RunData> {
+  const { levels } = readSummaryDocument(dir);
+  const collector = new SampleCollector();
+  const records = await streamRecords(join(dir, "requests.jsonl"), (r) => collector.add(r));
+  return { dir, levels, samples: collector.samples, records };
+}
+
+/** Parses a run folder's summary.json; checks only what readers rely on, so later added fields still load. */
+export function readSummaryDocument(dir: string): SummaryDocument {
+  const kind = statOf(dir);
+  if (kind === "missing") throw new RunReadError(`${dir}: no such folder; ${HINT}`);
+  if (kind === "file") throw new RunReadError(`${dir}: not a folder; ${HINT}`);
+  const path = join(dir, "summary.json");
+  if (statOf(path) !== "file") throw new RunReadError(`${dir}: no summary.json here; ${HINT}`);
+  const doc = parseJson(readText(path), path);
+  if (!isObject(doc) || !Array.isArray(doc.levels)) {
+    throw new RunReadError(`${path}: no "levels" array; ${HINT}`);
+  }
+  doc.levels.forEach((level: unknown, i) => {
+    const problem = levelProblem(level);
+    if (problem) throw new RunReadError(`${path}: levels[${i}] is not a level summary (${problem})`);
+  });
+  return doc as SummaryDocument;
+}
+
+/**
+ * Feeds each record of a JSONL file to `onRecord` as it is read (node:readline over a file stream) and
+ * resolves to the number of records. Blank lines are skipped; anything else unreadable stops with its line.
+ */
+export async function streamRecords(path: string, onRecord: (r: RequestRecord) => void): Promise<number> {
+  if (statOf(path) !== "file") throw new RunReadError(`${dirname(path)}: no ${basename(path)} here; ${HINT}`);
+  const input = createReadStream(path, { encoding: "utf8" });
+  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  let lineNo = 0;
+  let count = 0;
+  try {
+    for await (const line of lines) {
+      lineNo++;
+      if (line.trim() === "") continue;
+      const where = `${path} line ${lineNo}`;
+      const value = parseJson(line, where);
+      const problem = recordProblem(value);
+      if (problem) throw new RunReadError(`${where}: not a request record (${problem})`);
+      onRecord(value as RequestRecord);
+      count++;
+    }
+  } catch (e) {
+    if (e instanceof RunReadError) throw e;
+    throw new RunReadError(`${path}: cannot read (${(e as Error).message})`);
+  } finally {
+    lines.close();
+    input.destroy();
+  }
+  return count;
+}
+
+function statOf(path: string): "missing" | "file" | "folder" {
+  const s = statSync(path, { throwIfNoEntry: false });
+  if (!s) return "missing";
+  return s.isDirectory() ? "folder" : "file";
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    throw new RunReadError(`${path}: cannot read (${(e as Error).message})`);
+  }
+}
+
+function parseJson(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new RunReadError(`${where}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+function levelProblem(v: unknown): string | undefined {
+  if (!isObject(v)) return "not an object";
+  if (typeof v.scenario !== "string") return 'no "scenario"';
+  for (const key of ["request_throughput", "output_token_throughput"]) {
+    if (typeof v[key] !== "number") return `no "${key}"`;
+  }
+  if (!isObject(v.goodput) || typeof v.goodput.share !== "number") return 'no "goodput.share"';
+  return undefined;
+}
+
+/** What requestMetrics and the sample collector read; the rest of a record is optional. */
+function recordProblem(v: unknown): string | undefined {
+  if (!isObject(v)) return "not an object";
+  for (const key of ["scenario", "phase", "outcome"]) {
+    if (typeof v[key] !== "string") return `no "${key}"`;
+  }
+  if (typeof v.startMs !== "number") return 'no "startMs"';
+  if (!Array.isArray(v.chunkTimesMs) || !Array.isArray(v.chunkTokens))
+    return 'no "chunkTimesMs"/"chunkTokens"';
+  return undefined;
+}

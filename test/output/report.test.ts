@@ -1,0 +1,139 @@
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { before, describe, it } from "node:test";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { type Browser, chromium } from "playwright-core";
+import { fmtMs } from "../../src/core/report/numbers.js";
+import { runCli, tempDir } from "../helpers/cli.js";
+
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const ARTIFACTS = join(ROOT, "test-artifacts");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+describe("streamslo report", () => {
+  let dir: string;
+  // biome-ignore lint/suspicious/noExplicitAny: summary.json is read as a user's script would, untyped.
+  let summary: any;
+
+  before(async () => {
+    const out = tempDir();
+    const bench = await runCli([
+      "bench",
+      "--sim-preset",
+      "fast",
+      "-c",
+      "1,4,8",
+      "-n",
+      "16",
+      "--slo",
+      join(ROOT, "examples/slo.yaml"),
+      "--out",
+      out,
+      "-q",
+    ]);
+    assert.equal(bench.code, 0, bench.stderr);
+    dir = join(out, readdirSync(out)[0] as string);
+    summary = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8"));
+    const report = await runCli(["report", dir]);
+    assert.equal(report.code, 0, report.stderr);
+    assert.match(report.stdout, /wrote .*report\.md and .*report\.html/);
+  });
+
+  it("writes the SLO notes from this run's numbers, agreeing with summary.json", () => {
+    const md = readFileSync(join(dir, "report.md"), "utf8");
+    for (const title of [
+      "SLO statement",
+      "TTFT vs HTTP latency",
+      "How load changes wall time",
+      "What to watch",
+      "Hypotheses for future work",
+      "For the SRE",
+      "Per-level results",
+      "SLO objectives",
+      "Plain-HTTP baseline",
+    ]) {
+      assert.match(md, new RegExp(`^## ${title}`, "m"), title);
+    }
+    assert.match(
+      md,
+      /\*\*p95 HTTP latency for a \d+-token generation on this endpoint should be <= [\d.]+ m?s at concurrency <= \d\.\*\*/,
+    );
+    // The per-level table carries the summary's own figures.
+    for (const l of summary.levels) {
+      assert.ok(md.includes(fmtMs(l.ttft_ms.p95)), `TTFT p95 of ${l.scenario} (${fmtMs(l.ttft_ms.p95)})`);
+      assert.ok(md.includes(Number(l.p95_wall_s.toFixed(3)).toString()), `p95 wall of ${l.scenario}`);
+    }
+    const base = summary.baseline;
+    assert.ok(md.includes(fmtMs(base.tiny_wall_ms.p50)), "the one-token baseline");
+    // "What to watch" names the simulator's own vLLM metric names when they were scraped, and 4-6 items.
+    const watch = md.split("## What to watch")[1]?.split("\n## ")[0] ?? "";
+    const items = watch.split("\n").filter((l) => l.startsWith("- "));
+    assert.ok(items.length >= 4 && items.length <= 6, `${items.length} items`);
+    for (const f of ["latency-vs-load", "ttft-cdf", "goodput", "in-flight"]) {
+      assert.ok(md.includes(`(charts/${f}.svg)`), f);
+      const svg = readFileSync(join(dir, "charts", `${f}.svg`), "utf8");
+      assert.match(svg, /^<svg/);
+      assert.match(svg, /<path/);
+    }
+  });
+
+  it("renders report.html in headless Chromium, offline, with every chart drawn and no console errors", async () => {
+    assert.ok(existsSync(CHROMIUM), `Chromium at ${CHROMIUM} (Debian package chromium; .ci/run installs it)`);
+    let browser: Browser | undefined;
+    try {
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: [
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-quic",
+          "--no-first-run",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+        ],
+      });
+      const context = await browser.newContext({ offline: true });
+      const page = await context.newPage();
+      const problems: string[] = [];
+      const requests: string[] = [];
+      page.on("console", (m) => {
+        if (m.type() === "error") problems.push(m.text());
+      });
+      page.on("pageerror", (e) => problems.push(e.message));
+      page.on("request", (r) => {
+        if (!r.url().startsWith("file:")) requests.push(r.url());
+      });
+      await page.goto(pathToFileURL(join(dir, "report.html")).href, { waitUntil: "load" });
+      const figures = await page.$$eval("figure", (fs) =>
+        fs.map((f) => ({
+          id: f.id,
+          paths: f.querySelectorAll("svg path").length,
+          width: f.querySelector("svg")?.getBoundingClientRect().width ?? 0,
+        })),
+      );
+      assert.equal(figures.length, 7);
+      for (const f of figures) {
+        assert.ok(f.paths > 0, `${f.id} has no drawn paths`);
+        assert.ok(f.width > 100, `${f.id} is ${f.width}px wide`);
+      }
+      const heading = await page.textContent("h1");
+      assert.match(heading ?? "", /Endpoint SLO notes: streamslo-sim/);
+      assert.deepEqual(problems, []);
+      assert.deepEqual(requests, [], "the page fetched nothing from the network");
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, "report.png"), fullPage: true });
+      assert.ok(existsSync(join(ARTIFACTS, "report.png")));
+    } finally {
+      await browser?.close();
+    }
+  });
+
+  it("a folder that is not a run exits 2 with one line", async () => {
+    const r = await runCli(["report", tempDir()]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /no summary\.json here; pass a folder written by streamslo bench/);
+    assert.equal(r.stderr.trim().split("\n").length, 1);
+  });
+});
