@@ -12,8 +12,13 @@ export class ServerMetricsScraper {
   async snapshot(): Promise<ServerSnapshot | undefined> {
     try {
       const res = await request(this.url, { headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
+      const type = String(res.headers["content-type"] ?? "text/plain");
+      // Prometheus text or OpenMetrics only: anything else (an SSE stream, HTML) is not read at all.
+      if (res.statusCode !== 200 || !/^(text\/plain|application\/openmetrics-text)/.test(type)) {
+        res.body.destroy();
+        return undefined;
+      }
       const text = await res.body.text();
-      if (res.statusCode !== 200) return undefined;
       return readSnapshot(text, { modelName: this.modelName })?.snapshot;
     } catch {
       return undefined;
