@@ -20,6 +20,7 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 import { type CompareFlags, compareCommand } from "./compare-command.js";
 import { type ProbeFlags, probeCommand } from "./probe-command.js";
 import { type ReportFlags, reportCommand } from "./report-command.js";
+import { type RulesFlags, rulesCommand } from "./rules-command.js";
 import { type SimCommandFlags, simCommand } from "./sim-command.js";
 import { addSimOptions } from "./sim-options.js";
 import { addTargetOptions } from "./target-options.js";
@@ -165,6 +166,16 @@ function program(setExit: (code: number) => void): Command {
     .option("--markdown <file>", "also write the comparison as a Markdown table")
     .option("--json", "print JSON", false)
     .action(async (a: string, b: string, opts: CompareFlags) => setExit(await compareCommand(a, b, opts)));
+
+  p.command("rules")
+    .description("Prometheus recording rules and multi-window burn-rate alerts for the SLO file's slos")
+    .argument("<slo-file>", "an SLO file with a slos: list (see examples/slo-production.yaml)")
+    .option("-o, --output <file>", "write the rules here instead of stdout")
+    .option(
+      "--tests <file>",
+      "also write promtool unit tests (clean, fast burn, slow burn, no data) for them",
+    )
+    .action(async (file: string, opts: RulesFlags) => setExit(await rulesCommand(file, opts)));
 
   p.command("schema")
     .description("print the SLO file's JSON Schema (for editors: yaml-language-server, VS Code)")

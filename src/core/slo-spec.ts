@@ -4,6 +4,12 @@ import { parseDurationMs } from "./duration.js";
 import type { FluidityDeadlines } from "./fluidity.js";
 import { type Objective, ObjectiveError, parseObjective } from "./objective.js";
 import type { PlaybackModel } from "./playback.js";
+import {
+  type ProductionSpec,
+  ProductionSpecError,
+  productionFields,
+  productionFromRaw,
+} from "./slo/production-spec.js";
 
 const duration = z
   .union([z.string().regex(/^\s*\d+(\.\d+)?\s*(us|ms|s|m)?\s*$/), z.number().nonnegative()])
@@ -62,6 +68,7 @@ export const sloFileSchema = z
       .array(objectiveEntry)
       .optional()
       .describe("aggregate objectives; any failing one makes bench exit 99"),
+    ...productionFields,
   })
   .strict();
 
@@ -83,6 +90,8 @@ export interface RequestCriteria {
 
 export interface SloSpec {
   name?: string;
+  /** Production objectives (`slos:`): rules, alerts, dashboards and budgets. */
+  production?: ProductionSpec;
   request: RequestCriteria;
   fluidity?: FluidityDeadlines;
   playback?: PlaybackModel;
@@ -146,6 +155,12 @@ export function sloFromObject(raw: unknown, source: string): SloSpec {
     }
   });
   const spec: SloSpec = { name: f.name, request, objectives };
+  try {
+    spec.production = productionFromRaw(f, source);
+  } catch (err) {
+    if (err instanceof ProductionSpecError) throw new SloSpecError(err.message);
+    throw err;
+  }
   if (f.fluidity)
     spec.fluidity = { ttftMs: ms(f.fluidity.ttft) as number, tbtMs: ms(f.fluidity.tbt) as number };
   else if (request.ttftMs !== undefined && request.tpotMs !== undefined) {
@@ -158,7 +173,7 @@ export function sloFromObject(raw: unknown, source: string): SloSpec {
 
 function allowedKeys(p: PropertyKey[]): string {
   const shapes: Record<string, string> = {
-    "": "name, description, request, fluidity, playback, objectives",
+    "": "name, description, request, fluidity, playback, objectives, service, labels, window, source, runbook, slos",
     request: "ttft, tpot, itl, e2e, output",
     "request.output": "regex, contains, json",
     fluidity: "ttft, tbt",
@@ -172,6 +187,7 @@ function allowedKeys(p: PropertyKey[]): string {
 }
 
 function describeExpected(p: PropertyKey[]): string {
+  if (p[0] === "slos" && p[p.length - 1] === "threshold") return 'expected a duration like "300ms"';
   if (p[0] === "objectives") return 'expected a string like "ttft p(95) < 300ms" or {threshold, abortOnFail}';
   return 'expected a duration like "300ms", "1.5s", "250us", or a number of milliseconds';
 }

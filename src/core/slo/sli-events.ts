@@ -1,0 +1,98 @@
+import type { RequestRecord } from "../record.js";
+import { requestMetrics } from "../request-metrics.js";
+import type { ProductionSlo } from "./production-spec.js";
+
+/** How one record counts for one SLI: a good event, a bad one, or not at all. */
+export type SliVerdict = "good" | "bad" | "none";
+
+/** One SLI event on the run's clock (ms since the run started), stamped when the request ended. */
+export interface SliEvent {
+  timeMs: number;
+  good: boolean;
+}
+
+/** Ratio SLIs are the user's own PromQL over production counters: a run's records cannot answer them. */
+export function computableOffline(slo: ProductionSlo): boolean {
+  if (slo.sli === "ratio") return false;
+  if (slo.sli === "latency") return slo.metric !== undefined && slo.thresholdS !== undefined;
+  return true;
+}
+
+/** Longest gap between consecutive content chunks: the stall a reader notices. */
+export function longestGapMs(rec: RequestRecord): number | undefined {
+  const t = rec.chunkTimesMs;
+  let longest: number | undefined;
+  for (let i = 1; i < t.length; i++) {
+    const gap = (t[i] as number) - (t[i - 1] as number);
+    if (longest === undefined || gap > longest) longest = gap;
+  }
+  return longest;
+}
+
+function latencyMs(rec: RequestRecord, metric: NonNullable<ProductionSlo["metric"]>): number | undefined {
+  if (metric === "itl") return longestGapMs(rec);
+  const m = requestMetrics(rec);
+  return metric === "ttft" ? m.ttftMs : metric === "tpot" ? m.tpotMs : m.e2eMs;
+}
+
+/**
+ * Classifies one record for one SLO; undefined when the SLI cannot be computed from records at all
+ * (ratio SLIs), so the caller can say so instead of reporting a spotless budget. Only measured
+ * requests count; requests cut short by the run's own interruption say nothing about the endpoint.
+ */
+export function classifyRecord(rec: RequestRecord, slo: ProductionSlo): SliVerdict | undefined {
+  if (!computableOffline(slo)) return undefined;
+  if (rec.phase !== "measure" || rec.error?.code === "aborted") return "none";
+  switch (slo.sli) {
+    case "availability":
+      return rec.outcome === "error" ? "bad" : "good";
+    case "drops":
+      // A request that never started streaming cannot be dropped: availability counts it.
+      return rec.outcome === "incomplete" ? "bad" : rec.outcome === "ok" ? "good" : "none";
+    case "goodput":
+      return (rec.slo?.good ?? rec.outcome === "ok") ? "good" : "bad";
+    case "latency": {
+      if (rec.outcome !== "ok") return "none";
+      const v = latencyMs(rec, slo.metric as NonNullable<ProductionSlo["metric"]>);
+      // No observation (one token has no TPOT, one chunk no gap): a histogram would record nothing either.
+      if (v === undefined) return "none";
+      // Histogram buckets are `le`: a value equal to the threshold is good.
+      return v > (slo.thresholdS as number) * 1000 ? "bad" : "good";
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** When a record's event happened: the stream's end, else its last chunk, else its send. */
+export function eventTimeMs(rec: RequestRecord): number {
+  return rec.endMs ?? rec.chunkTimesMs[rec.chunkTimesMs.length - 1] ?? rec.startMs;
+}
+
+/**
+ * Reduces records, fed one at a time (e.g. from streamRecords), to each offline-computable SLO's events.
+ * Memory: two numbers per counted record per SLO.
+ */
+export class SliEventCollector {
+  private readonly streams = new Map<string, SliEvent[]>();
+
+  constructor(readonly slos: readonly ProductionSlo[]) {
+    for (const s of slos) if (computableOffline(s)) this.streams.set(s.name, []);
+  }
+
+  add(rec: RequestRecord): void {
+    for (const s of this.slos) {
+      const events = this.streams.get(s.name);
+      if (!events) continue;
+      const v = classifyRecord(rec, s);
+      if (v === "good" || v === "bad") events.push({ timeMs: eventTimeMs(rec), good: v === "good" });
+    }
+  }
+
+  /** The SLO's events by time (records are written as they end: mostly in order); undefined if ratio. */
+  events(name: string): SliEvent[] | undefined {
+    const events = this.streams.get(name);
+    events?.sort((a, b) => a.timeMs - b.timeMs);
+    return events;
+  }
+}

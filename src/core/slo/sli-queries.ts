@@ -1,0 +1,136 @@
+import { PROXY_BUCKETS, PROXY_METRICS, SERVICE_LABEL } from "./conventions.js";
+import type { LatencyMetric, ProductionSlo, ProductionSpec } from "./production-spec.js";
+
+/** vLLM's histogram buckets (vllm/v1/metrics/loggers.py), which its latency SLIs must use. */
+export const VLLM_BUCKETS = {
+  ttft: [
+    0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80, 160,
+    640, 2560,
+  ],
+  itl: [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80],
+  e2e: [0.3, 0.5, 0.8, 1, 1.5, 2, 2.5, 5, 10, 15, 20, 30, 40, 50, 60, 120, 240, 480, 960, 1920, 7680],
+} as const;
+
+export class SliError extends Error {}
+
+/** A counter-based SLI: PromQL counters of bad and of all events. `le` formats differ by client library. */
+export interface SliCounters {
+  /** Instant-vector selectors; each is wrapped as sum(rate(<selector>[window])). */
+  bad?: string;
+  good?: string;
+  total: string;
+}
+
+function matchers(pairs: Record<string, string>): string {
+  const inner = Object.entries(pairs)
+    .map(([k, v]) =>
+      v.startsWith("=~") || v.startsWith("!=") || v.startsWith("!~")
+        ? `${k}${v.slice(0, 2)}"${v.slice(2)}"`
+        : `${k}="${v}"`,
+    )
+    .join(",");
+  return `{${inner}}`;
+}
+
+/** prom-client writes le="1"; Python's prometheus_client writes le="1.0". */
+export function leLabel(v: number, source: ProductionSpec["source"]): string {
+  return source === "vllm" && Number.isInteger(v) ? `${v}.0` : String(v);
+}
+
+function bucketsFor(source: ProductionSpec["source"], metric: LatencyMetric): readonly number[] | undefined {
+  if (source === "streamslo") return PROXY_BUCKETS[metric];
+  if (source === "vllm") return VLLM_BUCKETS[metric === "tpot" ? "itl" : metric];
+  return undefined;
+}
+
+function histogramName(source: ProductionSpec["source"], metric: LatencyMetric): string {
+  if (source === "streamslo") return PROXY_METRICS[metric];
+  return {
+    ttft: "vllm:time_to_first_token_seconds",
+    tpot: "vllm:inter_token_latency_seconds",
+    itl: "vllm:inter_token_latency_seconds",
+    e2e: "vllm:e2e_request_latency_seconds",
+  }[metric];
+}
+
+/** Checks a latency threshold against the histogram's buckets; the error lists the nearest ones. */
+export function latencyBucket(spec: ProductionSpec, slo: ProductionSlo): number {
+  const metric = slo.metric as LatencyMetric;
+  const t = slo.thresholdS as number;
+  const buckets = bucketsFor(spec.source, metric);
+  if (!buckets) return t;
+  if (buckets.some((b) => Math.abs(b - t) < 1e-12)) return t;
+  const below = [...buckets].reverse().find((b) => b < t);
+  const above = buckets.find((b) => b > t);
+  const name = histogramName(spec.source, metric);
+  const near = [below, above].filter((b) => b !== undefined).map((b) => `${(b as number) * 1000}ms`);
+  throw new SliError(
+    `slo "${slo.name}": threshold ${t * 1000}ms is not a bucket boundary of ${name}, so no rule can count requests under it; use ${near.join(" or ")} (boundaries: ${buckets.map((b) => b * 1000).join(", ")} ms)`,
+  );
+}
+
+/** The counters behind one SLO, from the metric source the spec names. */
+export function sliCounters(spec: ProductionSpec, slo: ProductionSlo): SliCounters {
+  if (slo.good !== undefined && slo.total !== undefined) return { good: slo.good, total: slo.total };
+  const svc = { [SERVICE_LABEL]: spec.service };
+  if (spec.source === "streamslo") {
+    const req = PROXY_METRICS.requests;
+    // A client that hangs up is not the service's failure: left out of both sides.
+    const counted = matchers({ ...svc, outcome: "!=client_disconnect" });
+    switch (slo.sli) {
+      case "availability":
+        return {
+          bad: `${req}${matchers({ ...svc, outcome: "=~upstream_error|timeout" })}`,
+          total: `${req}${counted}`,
+        };
+      case "drops":
+        return { bad: `${req}${matchers({ ...svc, outcome: "upstream_drop" })}`, total: `${req}${counted}` };
+      case "goodput":
+        return {
+          good: `${PROXY_METRICS.sloGood}${matchers({ ...svc, criterion: "all" })}`,
+          total: `${PROXY_METRICS.sloTotal}${matchers({ ...svc, criterion: "all" })}`,
+        };
+      case "latency": {
+        const name = histogramName("streamslo", slo.metric as LatencyMetric);
+        const le = leLabel(latencyBucket(spec, slo), "streamslo");
+        return { good: `${name}_bucket${matchers({ ...svc, le })}`, total: `${name}_count${matchers(svc)}` };
+      }
+    }
+  }
+  if (spec.source === "vllm") {
+    const http = "http_requests_total";
+    const handler = { handler: "=~/v1/(chat/)?completions" };
+    switch (slo.sli) {
+      case "availability":
+        return {
+          bad: `${http}${matchers({ ...handler, status: "5xx" })}`,
+          total: `${http}${matchers(handler)}`,
+        };
+      case "drops":
+        return {
+          bad: `vllm:request_success_total${matchers({ finished_reason: "abort" })}`,
+          total: "vllm:request_success_total",
+        };
+      case "latency": {
+        const name = histogramName("vllm", slo.metric as LatencyMetric);
+        const le = leLabel(latencyBucket(spec, slo), "vllm");
+        return { good: `${name}_bucket${matchers({ le })}`, total: `${name}_count` };
+      }
+      case "goodput":
+        throw new SliError(
+          `slo "${slo.name}": vLLM's metrics cannot tell goodput; use source: streamslo (the proxy) or give good and total`,
+        );
+    }
+  }
+  throw new SliError(
+    `slo "${slo.name}": give good and total PromQL selectors for a ${slo.sli} SLI with source ${spec.source}`,
+  );
+}
+
+const rate = (selector: string, window: string) => `sum(rate(${selector}[${window}]))`;
+
+/** The SLI's error ratio over `window` as PromQL: bad / total, or 1 - good / total. */
+export function errorRatioExpr(c: SliCounters, window: string): string {
+  if (c.bad !== undefined) return `(${rate(c.bad, window)} or vector(0)) / ${rate(c.total, window)}`;
+  return `1 - (${rate(c.good as string, window)} / ${rate(c.total, window)})`;
+}
