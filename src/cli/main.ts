@@ -17,7 +17,9 @@ import {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
+import { type BudgetFlags, budgetCommand } from "./budget-command.js";
 import { type CompareFlags, compareCommand } from "./compare-command.js";
+import { type DashboardFlags, dashboardCommand } from "./dashboard-command.js";
 import { type ProbeFlags, probeCommand } from "./probe-command.js";
 import { type ReportFlags, reportCommand } from "./report-command.js";
 import { type RulesFlags, rulesCommand } from "./rules-command.js";
@@ -151,6 +153,13 @@ function program(setExit: (code: number) => void): Command {
   p.command("report")
     .description("write report.md (with SVG charts) and a self-contained report.html for a run folder")
     .argument("<run>", "a run folder written by bench, e.g. runs/20261123-081500-sim")
+    .option("--slo <file>", "add the error-budget analysis (table and burn-down chart) for the file's slos")
+    .option(
+      "--time-scale <k>",
+      "with --slo: replay the run as if it lasted k times as long",
+      positiveNumber,
+      1,
+    )
     .option("--json", "print the written paths as JSON", false)
     .action(async (run: string, opts: ReportFlags) => setExit(await reportCommand(run, opts)));
 
@@ -176,6 +185,29 @@ function program(setExit: (code: number) => void): Command {
       "also write promtool unit tests (clean, fast burn, slow burn, no data) for them",
     )
     .action(async (file: string, opts: RulesFlags) => setExit(await rulesCommand(file, opts)));
+
+  p.command("budget")
+    .description("offline error-budget analysis of a run: consumed, burn rates, alerts that would have fired")
+    .argument("<run>", "a run folder written by bench")
+    .requiredOption("--slo <file>", "the SLO file with a slos: list")
+    .option(
+      "--time-scale <k>",
+      "replay the run as if it lasted k times as long (alert windows are hours)",
+      positiveNumber,
+      1,
+    )
+    .option("--json", "print JSON", false)
+    .action(async (run: string, opts: BudgetFlags) => setExit(await budgetCommand(run, opts)));
+
+  p.command("dashboard")
+    .description(
+      "Grafana dashboard JSON for the SLO file: SLIs, budget remaining, burn rates per window, alerts",
+    )
+    .argument("<slo-file>", "an SLO file with a slos: list")
+    .option("-o, --output <file>", "write the dashboard here instead of stdout")
+    .option("--title <title>", "dashboard title")
+    .option("--datasource <uid>", "Prometheus data source uid to select by default")
+    .action(async (file: string, opts: DashboardFlags) => setExit(await dashboardCommand(file, opts)));
 
   p.command("schema")
     .description("print the SLO file's JSON Schema (for editors: yaml-language-server, VS Code)")

@@ -1,13 +1,19 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { RequestRecord } from "../core/record.js";
 import { allCharts, MARKDOWN_CHARTS } from "../core/report/chart-specs.js";
 import type { ReportInput, ReportLevel } from "../core/report/report-input.js";
+import type { TextBlock } from "../core/report/report-markdown.js";
 import { reportMarkdown } from "../core/report/report-markdown.js";
 import { TimelineSampler, TimeSeriesBuilder } from "../core/report/time-series.js";
+import { budgetText, burnDownChart } from "../core/slo/budget-text.js";
+import { SliEventCollector } from "../core/slo/sli-events.js";
 import { renderSvg } from "../output/chart-render.js";
 import { reportHtml } from "../output/report-html.js";
 import { RunReadError, readSummaryDocument, streamRecords } from "../output/run-reader.js";
+import { budgetResults } from "./budget-command.js";
 import { EXIT, UsageError } from "./exit-codes.js";
+import { productionSpec } from "./rules-command.js";
 
 interface SummaryDoc {
   run_id?: string;
@@ -23,11 +29,15 @@ interface SummaryDoc {
 }
 
 /** Reads a run folder into everything the report is written from. */
-export async function loadReportInput(dir: string): Promise<ReportInput> {
+export async function loadReportInput(
+  dir: string,
+  onRecord?: (r: RequestRecord) => void,
+): Promise<ReportInput> {
   const doc = readSummaryDocument(dir) as unknown as SummaryDoc;
   const series = new TimeSeriesBuilder();
   const timeline = new TimelineSampler();
   await streamRecords(join(dir, "requests.jsonl"), (r) => {
+    onRecord?.(r);
     if (r.phase === "baseline") return;
     series.add(r);
     if (r.phase === "measure") timeline.add(r);
@@ -54,20 +64,34 @@ export async function loadReportInput(dir: string): Promise<ReportInput> {
 
 export interface ReportFlags {
   json: boolean;
+  slo?: string;
+  timeScale: number;
 }
 
 /** Writes report.md (with charts/*.svg) and a self-contained report.html into the run folder. */
 export async function reportCommand(dir: string, f: ReportFlags): Promise<number> {
   let input: ReportInput;
+  const spec = f.slo ? productionSpec(f.slo) : undefined;
+  const collector = spec ? new SliEventCollector(spec.slos) : undefined;
   try {
-    input = await loadReportInput(dir);
+    input = await loadReportInput(dir, collector ? (r) => collector.add(r) : undefined);
   } catch (err) {
     if (err instanceof RunReadError) throw new UsageError(err.message);
     throw err;
   }
-  const charts = await Promise.all(allCharts(input).map(async (c) => ({ ...c, svg: await renderSvg(c) })));
+  const blocks: TextBlock[] = [];
+  const chartList = allCharts(input);
+  if (spec && collector) {
+    const budgets = budgetResults(spec, collector, f.timeScale);
+    blocks.push({
+      title: "Error budget",
+      text: budgetText(budgets, { period: spec.period, startedAt: input.startedAt }),
+    });
+    chartList.push(burnDownChart(budgets));
+  }
+  const charts = await Promise.all(chartList.map(async (c) => ({ ...c, svg: await renderSvg(c) })));
   mkdirSync(join(dir, "charts"), { recursive: true });
-  const mdCharts = charts.filter((c) => MARKDOWN_CHARTS.includes(c.id));
+  const mdCharts = charts.filter((c) => MARKDOWN_CHARTS.includes(c.id) || c.id === "budget-burn-down");
   for (const c of mdCharts) writeFileSync(join(dir, "charts", `${c.id}.svg`), c.svg);
   const md = join(dir, "report.md");
   const html = join(dir, "report.html");
@@ -76,9 +100,10 @@ export async function reportCommand(dir: string, f: ReportFlags): Promise<number
     reportMarkdown(
       input,
       mdCharts.map((c) => ({ title: c.title, file: `charts/${c.id}.svg` })),
+      blocks,
     ),
   );
-  writeFileSync(html, reportHtml(input, charts));
+  writeFileSync(html, reportHtml(input, charts, blocks));
   if (f.json)
     process.stdout.write(
       `${JSON.stringify({ markdown: md, html, charts: mdCharts.map((c) => join(dir, "charts", `${c.id}.svg`)) })}\n`,

@@ -4,6 +4,7 @@ import { parseDurationMs } from "./duration.js";
 import type { FluidityDeadlines } from "./fluidity.js";
 import { type Objective, ObjectiveError, parseObjective } from "./objective.js";
 import type { PlaybackModel } from "./playback.js";
+import { fromOpenSlo, isOpenSlo, OpenSloError } from "./slo/openslo.js";
 import {
   type ProductionSpec,
   ProductionSpecError,
@@ -192,8 +193,16 @@ function describeExpected(p: PropertyKey[]): string {
   return 'expected a duration like "300ms", "1.5s", "250us", or a number of milliseconds';
 }
 
-/** Parses SLO YAML (JSON is YAML too). */
+/** Parses SLO YAML (JSON is YAML too), or OpenSLO v1 documents (the subset that maps). */
 export function parseSloYaml(text: string, source: string): SloSpec {
+  if (isOpenSlo(text)) {
+    try {
+      return sloFromObject(fromOpenSlo(text, source), source);
+    } catch (err) {
+      if (err instanceof OpenSloError) throw new SloSpecError(err.message);
+      throw err;
+    }
+  }
   let raw: unknown;
   try {
     raw = parseYaml(text);

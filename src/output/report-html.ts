@@ -1,5 +1,6 @@
 import { notes } from "../core/report/endpoint-notes.js";
 import type { ReportInput } from "../core/report/report-input.js";
+import type { TextBlock } from "../core/report/report-markdown.js";
 import { type Table, tables } from "../core/report/report-tables.js";
 
 function esc(s: string): string {
@@ -30,7 +31,11 @@ figure{margin:0;border:1px solid #dde1e6;padding:.5rem}figcaption{font-size:13px
 `;
 
 /** report.html: one self-contained file (inline CSS and SVG, no scripts, no network). */
-export function reportHtml(r: ReportInput, charts: { id: string; title: string; svg: string }[]): string {
+export function reportHtml(
+  r: ReportInput,
+  charts: { id: string; title: string; svg: string }[],
+  blocks: TextBlock[] = [],
+): string {
   const sections = notes(r)
     .map((s) => {
       const ps = s.paragraphs.map((p) => `<p>${inline(p)}</p>`).join("\n");
@@ -51,6 +56,7 @@ export function reportHtml(r: ReportInput, charts: { id: string; title: string; 
 <p>Run <code>${esc(r.runId)}</code>, started ${esc(r.startedAt)}, against ${esc(r.simulator ? "the streamslo simulator" : r.url)} (${esc(r.api)} API). Every number below comes from this run's measurements.</p>
 ${sections}
 ${tables(r).map(htmlTable).join("\n")}
+${blocks.map((b) => `<h2>${esc(b.title)}</h2>\n<pre>${esc(b.text)}</pre>`).join("\n")}
 <h2>Charts</h2>
 <div class="charts">
 ${figures}

@@ -23,7 +23,11 @@ describe("open loop", () => {
   it("keeps the offered rate: achieved within 5%, send lag p99 under 10 ms", async () => {
     const b = await quickBench(sim.baseUrl, [{ kind: "rate", rate: 50 }], 60, {
       maxTokens: 8,
-      plan: { arrivals: { process: "constant", burstiness: 1, rampUpS: 0 } },
+      // Event-loop lag depends on what else the machine runs; this test judges send lag only.
+      plan: {
+        arrivals: { process: "constant", burstiness: 1, rampUpS: 0 },
+        validity: { maxSendLagMs: 10, maxLoopLagMs: 1000 },
+      },
     });
     const s = b.levels[0]?.summary;
     assert.ok(s);

@@ -2,6 +2,12 @@ import { notes } from "./endpoint-notes.js";
 import type { ReportInput } from "./report-input.js";
 import { type Table, tables } from "./report-tables.js";
 
+/** A preformatted section (e.g. the error-budget table) added after the generated ones. */
+export interface TextBlock {
+  title: string;
+  text: string;
+}
+
 function mdTable(t: Table): string {
   const esc = (c: string) => c.replace(/\|/g, "\\|");
   return [
@@ -12,7 +18,11 @@ function mdTable(t: Table): string {
 }
 
 /** report.md: the endpoint SLO notes, the tables, and the key charts as SVG files beside it. */
-export function reportMarkdown(r: ReportInput, charts: { title: string; file: string }[]): string {
+export function reportMarkdown(
+  r: ReportInput,
+  charts: { title: string; file: string }[],
+  blocks: TextBlock[] = [],
+): string {
   const out: string[] = [
     `# Endpoint SLO notes: ${r.model}`,
     "",
@@ -24,6 +34,7 @@ export function reportMarkdown(r: ReportInput, charts: { title: string; file: st
     if (s.bullets) out.push(...s.bullets.map((b) => `- ${b}`), "");
   }
   for (const t of tables(r)) out.push(`## ${t.title}`, "", mdTable(t), "");
+  for (const b of blocks) out.push(`## ${b.title}`, "", "```", b.text, "```", "");
   if (charts.length > 0) {
     out.push("## Charts", "");
     for (const c of charts) out.push(`![${c.title}](${c.file})`, "");

@@ -23,7 +23,10 @@ export const PROXY_METRICS = {
   sloTotal: "streamslo_slo_requests_total",
 } as const;
 
-/** Outcome label values of streamslo_requests_total. Only "ok" is good for availability. */
+/**
+ * Outcome label values of streamslo_requests_total. Availability counts upstream_error and timeout
+ * as bad; the drops SLI counts upstream_drop; client_disconnect is left out of both.
+ */
 export const PROXY_OUTCOMES = [
   "ok",
   "upstream_error",

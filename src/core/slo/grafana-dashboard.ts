@@ -213,7 +213,9 @@ function quantileTargets(histogram: string, scope: readonly Matcher[]): Target[]
 /** Latency objectives of the spec on these metrics, drawn as dashed lines at their thresholds. */
 function latencyObjectiveLines(spec: ProductionSpec, metrics: readonly LatencyMetric[]): ThresholdLine[] {
   return spec.slos
-    .filter((s) => s.sli === "latency" && s.metric && metrics.includes(s.metric) && s.thresholdS !== undefined)
+    .filter(
+      (s) => s.sli === "latency" && s.metric && metrics.includes(s.metric) && s.thresholdS !== undefined,
+    )
     .map((s) => ({ value: s.thresholdS as number, color: "red" }));
 }
 
@@ -282,7 +284,7 @@ function budgetDraft(spec: ProductionSpec, slo: ProductionSlo): Draft {
   const panel = {
     type: "stat",
     title: `${slo.name}: error budget remaining`,
-    description: `Share of the ${spec.period} error budget (${percent(1 - slo.objective)} of requests) still unspent.`,
+    description: `Unspent share of the ${spec.period} budget of ${percent(1 - slo.objective)} bad requests.`,
     datasource: DATASOURCE,
     targets: targets([{ expr, legendFormat: "remaining" }]),
     fieldConfig: fieldConfig(
@@ -314,8 +316,9 @@ function burnWindows(): string[] {
 /** Burn rate = error ratio / error budget; matching on slo and service ignores the spec's extra labels. */
 function burnRateDraft(spec: ProductionSpec, slo: ProductionSlo): Draft {
   const sel = sloSelector(slo);
+  const budget = `on(${SLO_LABEL}, ${SERVICE_LABEL}) group_left ${RULES.errorBudget}${sel}`;
   const list = burnWindows().map((w) => ({
-    expr: `${RULES.errorRatio(w)}${sel} / on(${SLO_LABEL}, ${SERVICE_LABEL}) group_left ${RULES.errorBudget}${sel}`,
+    expr: `${RULES.errorRatio(w)}${sel} / ${budget}`,
     legendFormat: w,
   }));
   const draft = timeseriesDraft(`${slo.name}: burn rate`, "none", list, burnRateLines(spec.periodMs));
@@ -371,17 +374,20 @@ function rowDraft(title: string): Draft {
 
 function timeseriesDraft(title: string, unit: string, list: Target[], lines: ThresholdLine[] = []): Draft {
   const config = fieldConfig(unit, lines);
-  const custom = { drawStyle: "line", lineWidth: 1, fillOpacity: 0, showPoints: "never", spanNulls: false };
-  Object.assign(config.defaults, {
-    min: 0,
-    custom: { ...custom, thresholdsStyle: { mode: lines.length > 0 ? "dashed" : "off" } },
-  });
+  const custom = {
+    drawStyle: "line",
+    lineWidth: 1,
+    fillOpacity: 0,
+    showPoints: "never",
+    spanNulls: false,
+    thresholdsStyle: { mode: lines.length > 0 ? "dashed" : "off" },
+  };
   const panel = {
     type: "timeseries",
     title,
     datasource: DATASOURCE,
     targets: targets(list),
-    fieldConfig: config,
+    fieldConfig: { ...config, defaults: { ...config.defaults, min: 0, custom } },
     options: {
       legend: { displayMode: "list", placement: "bottom", showLegend: true, calcs: [] },
       tooltip: { mode: "multi", sort: "desc" },
@@ -442,7 +448,7 @@ function percent(ratio: number): string {
   return `${Number((ratio * 100).toFixed(4))}%`;
 }
 
-/** Grafana uids are at most 40 of [A-Za-z0-9_-]; a hash keeps services that differ in other characters apart. */
+/** Grafana uids: at most 40 of [A-Za-z0-9_-]; a hash keeps apart services that differ in other characters. */
 function dashboardUid(service: string): string {
   const clean = service.replace(/[^A-Za-z0-9_-]/g, "-");
   const uid = `streamslo-${clean}`;

@@ -118,7 +118,7 @@ export function productionFromRaw(raw: Raw, source: string): ProductionSpec | un
       name: e.name,
       description: e.description,
       sli: e.sli,
-      objective: e.objective / 100,
+      objective: Number((e.objective / 100).toPrecision(12)), // 99.9 / 100 is 0.9990000000000001
       good: e.good,
       total: e.total,
     };
