@@ -21,6 +21,7 @@ import { type BudgetFlags, budgetCommand } from "./budget-command.js";
 import { type CompareFlags, compareCommand } from "./compare-command.js";
 import { type DashboardFlags, dashboardCommand } from "./dashboard-command.js";
 import { type ProbeFlags, probeCommand } from "./probe-command.js";
+import { type ProxyFlags, proxyCommand } from "./proxy-command.js";
 import { type ReportFlags, reportCommand } from "./report-command.js";
 import { type RulesFlags, rulesCommand } from "./rules-command.js";
 import { type SimCommandFlags, simCommand } from "./sim-command.js";
@@ -208,6 +209,34 @@ function program(setExit: (code: number) => void): Command {
     .option("--title <title>", "dashboard title")
     .option("--datasource <uid>", "Prometheus data source uid to select by default")
     .action(async (file: string, opts: DashboardFlags) => setExit(await dashboardCommand(file, opts)));
+
+  p.command("proxy")
+    .description(
+      "reverse proxy that measures live traffic: TTFT, ITL, E2E, outcomes; Prometheus metrics, traces, logs",
+    )
+    .requiredOption("--upstream <url>", "the OpenAI-compatible server, e.g. http://127.0.0.1:8000")
+    .option("--listen <host:port>", "where clients connect", hostPort, { host: "127.0.0.1", port: 9000 })
+    .option("--admin-listen <host:port>", "where /metrics and /healthz are served", hostPort, {
+      host: "127.0.0.1",
+      port: 9464,
+    })
+    .option("--service <name>", "the service label on every metric, span and log line", "streamslo")
+    .option(
+      "--models <list>",
+      "model label allowlist (default: the upstream's /v1/models); others are labelled other",
+    )
+    .option("--max-streams <n>", "streams in flight before answering 429 with Retry-After", positiveInt, 1024)
+    .option(
+      "--timeout <s>",
+      "seconds to upstream headers, and the longest silence mid-stream",
+      nonNegativeNumber,
+      300,
+    )
+    .option("--slo <file>", "SLO file: goodput counters per request criterion")
+    .option("--log-file <file>", "JSON request log (default: stdout)")
+    .option("--otlp-endpoint <url>", "export spans over OTLP/HTTP (default: OTEL_EXPORTER_OTLP_ENDPOINT)")
+    .option("--drain <s>", "on SIGTERM, seconds to let in-flight streams finish", nonNegativeNumber, 30)
+    .action(async (opts: ProxyFlags) => setExit(await proxyCommand(opts)));
 
   p.command("schema")
     .description("print the SLO file's JSON Schema (for editors: yaml-language-server, VS Code)")

@@ -1,0 +1,71 @@
+import { StreamsloProxy } from "../proxy/proxy-server.js";
+import { UsageError } from "./exit-codes.js";
+import { loadSlo } from "./slo-option.js";
+
+export interface ProxyFlags {
+  upstream: string;
+  listen: { host: string; port: number };
+  adminListen: { host: string; port: number };
+  service: string;
+  models?: string;
+  maxStreams: number;
+  timeout: number;
+  slo?: string;
+  logFile?: string;
+  otlpEndpoint?: string;
+  drain: number;
+}
+
+/** Runs the proxy until SIGINT/SIGTERM, then drains in-flight streams. */
+export async function proxyCommand(f: ProxyFlags): Promise<number> {
+  let upstream: URL;
+  try {
+    upstream = new URL(f.upstream);
+  } catch {
+    throw new UsageError(
+      `--upstream "${f.upstream}" is not a URL; pass e.g. --upstream http://127.0.0.1:8000`,
+    );
+  }
+  if (upstream.protocol !== "http:" && upstream.protocol !== "https:") {
+    throw new UsageError(`--upstream "${f.upstream}" is not an http(s) URL`);
+  }
+  const proxy = new StreamsloProxy({
+    upstream: upstream.origin,
+    host: f.listen.host,
+    port: f.listen.port,
+    adminHost: f.adminListen.host,
+    adminPort: f.adminListen.port,
+    service: f.service,
+    models: f.models
+      ?.split(",")
+      .map((m) => m.trim())
+      .filter(Boolean),
+    maxStreams: f.maxStreams,
+    upstreamTimeoutMs: f.timeout * 1000,
+    maxHeaderBytes: 16 * 1024,
+    maxBodyBytes: 8 * 1024 * 1024,
+    slo: f.slo ? loadSlo([f.slo]) : undefined,
+    logFile: f.logFile,
+    otlpEndpoint: f.otlpEndpoint ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT,
+    drainMs: f.drain * 1000,
+  });
+  let urls: { url: string; adminUrl: string };
+  try {
+    urls = await proxy.start();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new UsageError(
+      `cannot listen: ${e.code ?? e.message} (${e.message}); choose another --listen or --admin-listen port`,
+    );
+  }
+  process.stderr.write(
+    `streamslo proxy: ${urls.url} -> ${upstream.origin} (service ${f.service}); metrics at ${urls.adminUrl}/metrics\n`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  process.stderr.write("streamslo proxy: draining in-flight streams\n");
+  await proxy.stop();
+  return 0;
+}

@@ -1,0 +1,49 @@
+import { request } from "undici";
+
+/**
+ * Bounded model label values: a request's model becomes its label only when it is on the
+ * allowlist (or, without one, among the models the upstream lists); anything else is "other",
+ * so a client cannot blow up the metrics' cardinality by inventing model names.
+ */
+export class ModelLabels {
+  private known: Set<string>;
+
+  constructor(
+    allowlist: string[] | undefined,
+    private readonly upstream: string,
+  ) {
+    this.known = new Set(allowlist ?? []);
+    this.fixed = allowlist !== undefined && allowlist.length > 0;
+  }
+
+  private readonly fixed: boolean;
+
+  /** Learns the upstream's models from GET /v1/models (no-op with an allowlist). */
+  async refresh(): Promise<void> {
+    if (this.fixed) return;
+    try {
+      const res = await request(`${this.upstream}/v1/models`, { headersTimeout: 3000, bodyTimeout: 3000 });
+      const doc = (await res.body.json()) as { data?: { id?: unknown }[] };
+      for (const m of doc.data ?? [])
+        if (typeof m.id === "string" && this.known.size < 100) this.known.add(m.id);
+    } catch {
+      // Upstream not up yet: keep what we know; the next refresh tries again.
+    }
+  }
+
+  label(model: unknown): string {
+    return typeof model === "string" && this.known.has(model) ? model : "other";
+  }
+}
+
+const LLM_ROUTES = new Set(["/v1/chat/completions", "/v1/completions"]);
+const KNOWN_ROUTES = new Set([...LLM_ROUTES, "/v1/embeddings", "/v1/models", "/health", "/metrics"]);
+
+/** The route label: a known path, or "other" (never the raw path: unbounded). */
+export function routeLabel(path: string): string {
+  return KNOWN_ROUTES.has(path) ? path : "other";
+}
+
+export function isLlmRoute(method: string | undefined, path: string): boolean {
+  return method === "POST" && LLM_ROUTES.has(path);
+}

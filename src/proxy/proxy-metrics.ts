@@ -1,0 +1,132 @@
+import { Counter, Gauge, Histogram, Registry, type RegistryContentType } from "prom-client";
+import {
+  MODEL_LABEL,
+  PROXY_BUCKETS,
+  PROXY_METRICS,
+  ROUTE_LABEL,
+  SERVICE_LABEL,
+} from "../core/slo/conventions.js";
+
+const LABELS = [SERVICE_LABEL, MODEL_LABEL, ROUTE_LABEL] as const;
+type Labels = Record<(typeof LABELS)[number], string>;
+
+/**
+ * The proxy's Prometheus metrics (names and buckets in core/slo/conventions.ts, shared with the
+ * rules and dashboards). Histograms carry trace_id exemplars when scraped as OpenMetrics.
+ */
+export class ProxyMetrics {
+  readonly registry = new Registry<RegistryContentType>();
+  readonly requests: Counter<string>;
+  readonly breaks: Counter<string>;
+  readonly ttft: Histogram<string>;
+  readonly tpot: Histogram<string>;
+  readonly itl: Histogram<string>;
+  readonly e2e: Histogram<string>;
+  readonly outputTokens: Histogram<string>;
+  readonly httpDuration: Histogram<string>;
+  readonly sloGood: Counter<string>;
+  readonly sloTotal: Counter<string>;
+  private active = 0;
+  private peak = 0;
+
+  constructor(readonly service: string) {
+    // OpenMetrics while the metrics are made, so histograms may carry exemplars; each scrape picks its format.
+    this.registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    const registers = [this.registry];
+    const labelNames = [...LABELS];
+    const hist = (name: string, help: string, buckets: readonly number[]) =>
+      new Histogram({ name, help, labelNames, buckets: [...buckets], registers, enableExemplars: true });
+    this.requests = new Counter({
+      name: PROXY_METRICS.requests,
+      help: "LLM requests through the proxy, by outcome (ok, upstream_error, upstream_drop, client_disconnect, timeout).",
+      labelNames: [...labelNames, "outcome", "status"],
+      registers,
+    });
+    this.breaks = new Counter({
+      name: "streamslo_stream_breaks_total",
+      help: "Streams that ended early, by cause.",
+      labelNames: [...labelNames, "cause"],
+      registers,
+    });
+    this.ttft = hist(PROXY_METRICS.ttft, "Time to first content token, seconds.", PROXY_BUCKETS.ttft);
+    this.tpot = hist(
+      PROXY_METRICS.tpot,
+      "Time per output token after the first, seconds.",
+      PROXY_BUCKETS.tpot,
+    );
+    this.itl = hist(PROXY_METRICS.itl, "Gaps between content chunks, seconds.", PROXY_BUCKETS.itl);
+    this.e2e = hist(PROXY_METRICS.e2e, "Request to end of the response body, seconds.", PROXY_BUCKETS.e2e);
+    this.outputTokens = hist(
+      PROXY_METRICS.outputTokens,
+      "Output tokens per request.",
+      PROXY_BUCKETS.outputTokens,
+    );
+    this.httpDuration = new Histogram({
+      name: "streamslo_http_request_duration_seconds",
+      help: "Other requests through the proxy (not LLM generations), seconds to the end of the body.",
+      labelNames: [...labelNames, "status"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.sloGood = new Counter({
+      name: PROXY_METRICS.sloGood,
+      help: "Requests that met an SLO criterion (criterion=all: every one: goodput).",
+      labelNames: [...labelNames, "criterion"],
+      registers,
+    });
+    this.sloTotal = new Counter({
+      name: PROXY_METRICS.sloTotal,
+      help: "Requests judged against an SLO criterion.",
+      labelNames: [...labelNames, "criterion"],
+      registers,
+    });
+    const self = this;
+    new Gauge({
+      name: PROXY_METRICS.activeStreams,
+      help: "Streams in flight now.",
+      labelNames: [SERVICE_LABEL],
+      registers,
+      collect() {
+        this.set({ [SERVICE_LABEL]: self.service }, self.active);
+      },
+    });
+    // The plain gauge misses streams that start and end between scrapes; the peak since the last
+    // scrape does not (reset once read), so autoscalers see bursts of short streams.
+    new Gauge({
+      name: PROXY_METRICS.activeStreamsPeak,
+      help: "Most streams in flight at once since the previous scrape.",
+      labelNames: [SERVICE_LABEL],
+      registers,
+      collect() {
+        this.set({ [SERVICE_LABEL]: self.service }, self.peak);
+        self.peak = self.active;
+      },
+    });
+  }
+
+  labels(model: string, route: string): Labels {
+    return { [SERVICE_LABEL]: this.service, [MODEL_LABEL]: model, [ROUTE_LABEL]: route } as Labels;
+  }
+
+  streamStarted(): void {
+    this.active++;
+    if (this.active > this.peak) this.peak = this.active;
+  }
+
+  streamEnded(): void {
+    this.active--;
+  }
+
+  get inFlight(): number {
+    return this.active;
+  }
+
+  /** Prometheus text by default; OpenMetrics (with exemplars) when the scraper asks for it. */
+  async exposition(accept: string | undefined): Promise<{ contentType: string; body: string }> {
+    const openMetrics = accept?.includes("application/openmetrics-text") ?? false;
+    this.registry.setContentType(
+      openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE,
+    );
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

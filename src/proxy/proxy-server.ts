@@ -1,0 +1,466 @@
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import type { AddressInfo } from "node:net";
+import { Agent, type Dispatcher } from "undici";
+import { Clock } from "../client/clock.js";
+import { transportErrorCode } from "../client/transport-errors.js";
+import { classifyStream, verdictFor } from "../core/outcome.js";
+import type { ErrorCode, RequestRecord } from "../core/record.js";
+import { requestMetrics } from "../core/request-metrics.js";
+import { judgeRequest } from "../core/request-slo.js";
+import type { SloSpec } from "../core/slo-spec.js";
+import { StreamAccumulator, summarizeCompletion } from "../core/stream-accumulator.js";
+import { isLlmRoute, ModelLabels, routeLabel } from "./model-labels.js";
+import { ProxyMetrics } from "./proxy-metrics.js";
+import { RequestLog } from "./request-log.js";
+import { createTracing, type ProxyTracing, SpanStatusCode, type TracedRequest } from "./tracing.js";
+
+export interface ProxyOptions {
+  upstream: string;
+  host: string;
+  port: number;
+  adminHost: string;
+  adminPort: number;
+  service: string;
+  models?: string[];
+  maxStreams: number;
+  /** Time to upstream response headers, and the longest silence mid-body, ms. */
+  upstreamTimeoutMs: number;
+  maxHeaderBytes: number;
+  maxBodyBytes: number;
+  slo?: SloSpec;
+  logFile?: string;
+  otlpEndpoint?: string;
+  /** Extra span exporter (tests). */
+  tracing?: ProxyTracing;
+  drainMs: number;
+}
+
+export type ProxyOutcome = "ok" | "upstream_error" | "upstream_drop" | "client_disconnect" | "timeout";
+
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "host",
+  "content-length",
+]);
+
+function forwardHeaders(h: IncomingHttpHeaders, traceparent: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(h))
+    if (v !== undefined && !HOP_BY_HOP.has(k) && k !== "traceparent") out[k] = v;
+  if (traceparent) out.traceparent = traceparent;
+  return out;
+}
+
+function sendError(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  extra: Record<string, string> = {},
+): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ error: { message, type: "proxy_error", code: status } });
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(body),
+    ...extra,
+  });
+  res.end(body);
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new Error("too large"));
+        req.destroy();
+      } else parts.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(parts)));
+    req.on("error", reject);
+  });
+}
+
+/**
+ * A reverse proxy for OpenAI-compatible endpoints that measures every request the way streamslo
+ * bench does: each upstream body buffer is written to the client unchanged and as it arrives, and
+ * fed to the same StreamAccumulator, so TTFT, ITL and E2E are timed to the body's last byte.
+ * Slow clients pause the upstream (backpressure) instead of growing buffers.
+ */
+export class StreamsloProxy {
+  readonly metrics: ProxyMetrics;
+  private readonly clock = new Clock();
+  private readonly agent: Agent;
+  private readonly models: ModelLabels;
+  private readonly log: RequestLog;
+  private readonly tracing: ProxyTracing;
+  private readonly upstream: URL;
+  private server?: Server;
+  private admin?: Server;
+  private refreshTimer?: NodeJS.Timeout;
+  private draining = false;
+  private inFlightAll = 0;
+
+  constructor(readonly o: ProxyOptions) {
+    this.upstream = new URL(o.upstream);
+    this.metrics = new ProxyMetrics(o.service);
+    this.agent = new Agent({ connections: null, keepAliveTimeout: 30_000 });
+    this.models = new ModelLabels(o.models, this.upstream.origin);
+    this.log = new RequestLog(o.logFile);
+    this.tracing = o.tracing ?? createTracing(o.service, o.otlpEndpoint);
+  }
+
+  async start(): Promise<{ url: string; adminUrl: string }> {
+    await this.models.refresh();
+    this.refreshTimer = setInterval(() => void this.models.refresh(), 60_000);
+    this.refreshTimer.unref();
+    this.server = createServer({ maxHeaderSize: this.o.maxHeaderBytes }, (req, res) => this.handle(req, res));
+    this.server.on("clientError", (_e, socket) => {
+      if (socket.writable)
+        socket.end("HTTP/1.1 431 Request Header Fields Too Large\r\nconnection: close\r\n\r\n");
+      else socket.destroy();
+    });
+    this.admin = createServer((req, res) => void this.handleAdmin(req, res));
+    const listen = (s: Server, host: string, port: number) =>
+      new Promise<string>((resolve, reject) => {
+        s.once("error", reject);
+        s.listen(port, host, () => {
+          const a = s.address() as AddressInfo;
+          resolve(`http://${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}`);
+        });
+      });
+    const url = await listen(this.server, this.o.host, this.o.port);
+    const adminUrl = await listen(this.admin, this.o.adminHost, this.o.adminPort);
+    return { url, adminUrl };
+  }
+
+  /** Stops accepting, lets in-flight streams finish (up to drainMs), then closes everything. */
+  async stop(): Promise<void> {
+    this.draining = true;
+    clearInterval(this.refreshTimer);
+    const closed = new Promise<void>((resolve) =>
+      this.server ? this.server.close(() => resolve()) : resolve(),
+    );
+    const deadline = Date.now() + this.o.drainMs;
+    while (this.inFlightAll > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    this.server?.closeAllConnections();
+    await closed;
+    await new Promise<void>((resolve) => (this.admin ? this.admin.close(() => resolve()) : resolve()));
+    this.admin?.closeAllConnections();
+    await this.agent.close().catch(() => undefined);
+    await this.tracing.shutdown().catch(() => undefined);
+    await this.log.close();
+  }
+
+  private async handleAdmin(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? "/").split("?")[0];
+    if (path === "/metrics") {
+      const m = await this.metrics.exposition(req.headers.accept);
+      res.writeHead(200, { "content-type": m.contentType }).end(m.body);
+    } else if (path === "/healthz") {
+      res.writeHead(this.draining ? 503 : 200).end(this.draining ? "draining" : "ok");
+    } else {
+      res.writeHead(404).end("not found: try /metrics or /healthz");
+    }
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    this.forward(req, res).catch((err: unknown) =>
+      sendError(res, 502, `proxy error: ${(err as Error).message}`),
+    );
+  }
+
+  private async forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? "/").split("?")[0] as string;
+    const llm = isLlmRoute(req.method, path);
+    if (this.draining) return sendError(res, 503, "proxy is shutting down", { "retry-after": "1" });
+    if (llm && this.metrics.inFlight >= this.o.maxStreams) {
+      return sendError(res, 429, `more than ${this.o.maxStreams} streams in flight`, { "retry-after": "1" });
+    }
+    let body: Buffer;
+    try {
+      body = await readBody(req, this.o.maxBodyBytes);
+    } catch {
+      return sendError(res, 413, `request body over ${this.o.maxBodyBytes} bytes`);
+    }
+    let model: unknown;
+    if (llm) {
+      try {
+        model = (JSON.parse(body.toString("utf8")) as { model?: unknown }).model;
+      } catch {
+        // not JSON: the upstream will say so; we just cannot label the model
+      }
+    }
+    const labels = this.metrics.labels(llm ? this.models.label(model) : "none", routeLabel(path));
+    const traced = this.tracing.start(`${req.method} ${routeLabel(path)}`, req.headers);
+    this.inFlightAll++;
+    if (llm) this.metrics.streamStarted();
+    const startMs = this.clock.now();
+    try {
+      await new Promise<void>((resolve) => {
+        const handler = new ForwardHandler(this, req, res, llm, startMs, labels, traced, resolve);
+        this.agent.dispatch(
+          {
+            origin: this.upstream.origin,
+            path: req.url ?? "/",
+            method: (req.method ?? "GET") as Dispatcher.HttpMethod,
+            headers: forwardHeaders(req.headers, traced.traceparent),
+            body: body.length > 0 ? body : undefined,
+            headersTimeout: this.o.upstreamTimeoutMs,
+            bodyTimeout: this.o.upstreamTimeoutMs,
+          },
+          handler,
+        );
+      });
+    } finally {
+      this.inFlightAll--;
+      if (llm) this.metrics.streamEnded();
+    }
+  }
+
+  /** Records one finished request in metrics, the log and its span. */
+  finish(
+    rec: RequestRecord,
+    outcome: ProxyOutcome,
+    llm: boolean,
+    labels: ReturnType<ProxyMetrics["labels"]>,
+    traced: TracedRequest,
+    method: string,
+  ): void {
+    const m = this.metrics;
+    const status = String(rec.status ?? 0);
+    const e2eMs = (rec.endMs ?? rec.startMs) - rec.startMs;
+    const exemplar = { trace_id: traced.traceId };
+    const metrics = requestMetrics(rec);
+    if (llm) {
+      m.requests.inc({ ...labels, outcome, status });
+      if (outcome === "upstream_drop" || outcome === "client_disconnect" || outcome === "timeout") {
+        m.breaks.inc({
+          ...labels,
+          cause: outcome === "upstream_drop" ? (rec.error?.code ?? "stream_dropped") : outcome,
+        });
+      }
+      if (outcome === "ok") {
+        if (metrics.ttftMs !== undefined)
+          m.ttft.observe({ labels, value: metrics.ttftMs / 1000, exemplarLabels: exemplar });
+        if (metrics.tpotMs !== undefined)
+          m.tpot.observe({ labels, value: metrics.tpotMs / 1000, exemplarLabels: exemplar });
+        const t = rec.chunkTimesMs;
+        for (let i = 1; i < t.length; i++)
+          m.itl.observe({ labels, value: ((t[i] as number) - (t[i - 1] as number)) / 1000 });
+        m.e2e.observe({ labels, value: e2eMs / 1000, exemplarLabels: exemplar });
+        m.outputTokens.observe({ labels, value: metrics.outputTokens });
+      }
+      this.countSlo(rec, outcome, labels);
+    } else {
+      m.httpDuration.observe({ ...labels, status }, e2eMs / 1000);
+    }
+    const span = traced.span;
+    span.setAttribute("http.response.status_code", rec.status ?? 0);
+    span.setAttribute("streamslo.outcome", outcome);
+    span.setAttribute("gen_ai.request.model", labels.model);
+    if (metrics.ttftMs !== undefined) span.setAttribute("streamslo.ttft_ms", metrics.ttftMs);
+    if (rec.outputTokens !== undefined) span.setAttribute("gen_ai.usage.output_tokens", rec.outputTokens);
+    if (rec.promptTokens !== undefined) span.setAttribute("gen_ai.usage.input_tokens", rec.promptTokens);
+    if (outcome !== "ok")
+      span.setStatus({ code: SpanStatusCode.ERROR, message: rec.error?.message ?? outcome });
+    span.end();
+    this.log.write({
+      time: new Date().toISOString(),
+      "service.name": this.o.service,
+      trace_id: traced.traceId,
+      span_id: traced.spanId,
+      method,
+      route: labels.route,
+      model: labels.model,
+      status: rec.status ?? 0,
+      outcome,
+      ttft_ms: metrics.ttftMs,
+      tpot_ms: metrics.tpotMs,
+      e2e_ms: e2eMs,
+      output_tokens: llm ? rec.outputTokens : undefined,
+      error: rec.error ? `${rec.error.code}: ${rec.error.message}` : undefined,
+    });
+  }
+
+  /** Goodput counters per criterion (client disconnects are not the service's to count). */
+  private countSlo(
+    rec: RequestRecord,
+    outcome: ProxyOutcome,
+    labels: ReturnType<ProxyMetrics["labels"]>,
+  ): void {
+    if (outcome === "client_disconnect") return;
+    const criteria = this.o.slo?.request ?? {};
+    const judged = judgeRequest(rec, criteria);
+    const names = [
+      "all",
+      ...Object.keys(criteria)
+        .filter((k) => (criteria as Record<string, unknown>)[k] !== undefined)
+        .map((k) => k.replace(/Ms$/, "")),
+    ];
+    for (const c of names) {
+      this.metrics.sloTotal.inc({ ...labels, criterion: c });
+      const good = c === "all" ? judged.good : rec.outcome === "ok" && !judged.missed.includes(c);
+      if (good) this.metrics.sloGood.inc({ ...labels, criterion: c });
+    }
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+}
+
+/** Relays one upstream response to the client while recording it. */
+class ForwardHandler implements Dispatcher.DispatchHandler {
+  private controller?: Dispatcher.DispatchController;
+  private acc?: StreamAccumulator;
+  private jsonParts: Buffer[] = [];
+  private jsonBytes = 0;
+  private done = false;
+  private clientGone = false;
+  private readonly rec: RequestRecord;
+
+  constructor(
+    private readonly proxy: StreamsloProxy,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly llm: boolean,
+    startMs: number,
+    private readonly labels: ReturnType<ProxyMetrics["labels"]>,
+    private readonly traced: TracedRequest,
+    private readonly resolve: () => void,
+  ) {
+    this.rec = {
+      id: traced.spanId,
+      scenario: "proxy",
+      phase: "measure",
+      intendedStartMs: startMs,
+      startMs,
+      chunkTimesMs: [],
+      chunkTokens: [],
+      tokenSource: "chunks",
+      outcome: "error",
+    };
+    res.on("close", () => {
+      if (this.done) return;
+      // The client hung up: stop the upstream too, so the GPU stops generating for nobody.
+      this.clientGone = true;
+      this.controller?.abort(Object.assign(new Error("client disconnected"), { name: "AbortError" }));
+    });
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.clientGone) controller.abort(new Error("client disconnected"));
+  }
+
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.rec.headersMs = this.proxy.now();
+    this.rec.status = statusCode;
+    const out: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+    if (headers["content-length"] !== undefined) out["content-length"] = headers["content-length"] as string;
+    this.res.writeHead(statusCode, out);
+    this.res.flushHeaders();
+    const type = String(headers["content-type"] ?? "");
+    if (this.llm && statusCode < 300 && type.includes("text/event-stream"))
+      this.acc = new StreamAccumulator();
+  }
+
+  onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
+    const now = this.proxy.now();
+    if (!this.res.write(chunk)) {
+      c.pause();
+      this.res.once("drain", () => c.resume());
+    }
+    if (this.acc) this.acc.push(chunk, now);
+    else if (this.llm && this.jsonBytes < 1 << 20) {
+      this.jsonParts.push(chunk);
+      this.jsonBytes += chunk.length;
+    }
+  }
+
+  onResponseEnd(): void {
+    this.res.end();
+    this.complete();
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    const afterHeaders = this.rec.headersMs !== undefined;
+    const code = transportErrorCode(err, afterHeaders);
+    if (!this.clientGone) {
+      if (!afterHeaders) {
+        sendError(this.res, code === "headers_timeout" ? 504 : 502, `upstream ${code}: ${err.message}`);
+      } else {
+        this.res.destroy(); // pass the break on: the client must not mistake a cut stream for a whole one
+      }
+    }
+    this.complete({ code, message: err.message });
+  }
+
+  private complete(broke?: { code: ReturnType<typeof transportErrorCode>; message: string }): void {
+    if (this.done) return;
+    this.done = true;
+    const rec = this.rec;
+    rec.endMs = this.proxy.now();
+    let outcome: "ok" | "upstream_error" | "upstream_drop" | "client_disconnect" | "timeout";
+    if (this.clientGone) {
+      Object.assign(rec, verdictFor("aborted", "client disconnected"));
+      outcome = "client_disconnect";
+    } else if ((rec.status ?? 0) >= 300 || rec.headersMs === undefined) {
+      const code: ErrorCode =
+        rec.headersMs === undefined ? (broke?.code ?? "client_error") : `http_${rec.status ?? 0}`;
+      Object.assign(rec, verdictFor(code, broke?.message ?? `HTTP ${rec.status}`));
+      outcome = code === "headers_timeout" ? "timeout" : "upstream_error";
+    } else {
+      const s = this.acc
+        ? this.acc.end(rec.endMs)
+        : summarizeCompletion(Buffer.concat(this.jsonParts).toString("utf8"), rec.endMs);
+      rec.firstContentMs = s.firstContentMs;
+      rec.chunkTimesMs = s.chunkTimesMs;
+      rec.chunkTokens = s.chunkTokens;
+      rec.promptTokens = s.promptTokens;
+      rec.outputTokens = s.completionTokens ?? s.chunkTokens.reduce((a, b) => a + b, 0);
+      rec.tokenSource = s.completionTokens !== undefined ? "usage" : "chunks";
+      const v = this.acc
+        ? classifyStream(s, broke)
+        : broke
+          ? verdictFor(broke.code, broke.message)
+          : { outcome: "ok" as const };
+      rec.outcome = v.outcome;
+      if (v.error) rec.error = v.error;
+      outcome =
+        v.outcome === "ok"
+          ? "ok"
+          : v.error?.code === "body_timeout"
+            ? "timeout"
+            : v.outcome === "incomplete"
+              ? "upstream_drop"
+              : "upstream_error";
+      if (!this.llm) outcome = broke ? "upstream_drop" : "ok";
+    }
+    try {
+      this.proxy.finish(rec, outcome, this.llm, this.labels, this.traced, this.req.method ?? "GET");
+    } finally {
+      this.resolve(); // whatever recording does, the request is over
+    }
+  }
+}
