@@ -15,6 +15,7 @@ export class ServerMetricsScraper {
       const type = String(res.headers["content-type"] ?? "text/plain");
       // Prometheus text or OpenMetrics only: anything else (an SSE stream, HTML) is not read at all.
       if (res.statusCode !== 200 || !/^(text\/plain|application\/openmetrics-text)/.test(type)) {
+        res.body.on("error", () => undefined); // destroying the body emits an abort error: expected here
         res.body.destroy();
         return undefined;
       }
