@@ -1,18 +1,25 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { analyzeBudget } from "../core/slo/budget-analysis.js";
+import { PrometheusError, queryRangeAligned, queryScalar } from "../client/prometheus-api.js";
+import { alertWindowSpans, analyzeBudget } from "../core/slo/budget-analysis.js";
+import { budgetFromSeries } from "../core/slo/budget-from-series.js";
 import { budgetCharts, budgetText, type SloBudget } from "../core/slo/budget-text.js";
+import { promDuration, WORKBOOK_WINDOWS } from "../core/slo/burn-rate.js";
 import type { ProductionSpec } from "../core/slo/production-spec.js";
 import { SliEventCollector } from "../core/slo/sli-events.js";
+import { errorRatioExpr, SliError, sliCounters } from "../core/slo/sli-queries.js";
 import { renderSvg } from "../output/chart-render.js";
 import { RunReadError, readSummaryDocument, streamRecords } from "../output/run-reader.js";
-import { EXIT, UsageError } from "./exit-codes.js";
+import { EndpointError, EXIT, UsageError } from "./exit-codes.js";
 import { productionSpec } from "./rules-command.js";
 
 export interface BudgetFlags {
   slo: string;
   timeScale: number;
   json: boolean;
+  prometheus?: string;
+  range: number;
+  step: number;
 }
 
 /** Each SLO's budget analysis from the events collected off a run's records. */
@@ -36,8 +43,11 @@ export function budgetResults(
  * Offline error-budget analysis of a run: budget consumed, burn rate per alert window over time,
  * the alerts that would have fired and when, and when the budget would run out at this rate.
  */
-export async function budgetCommand(dir: string, f: BudgetFlags): Promise<number> {
+export async function budgetCommand(dir: string | undefined, f: BudgetFlags): Promise<number> {
   const spec = productionSpec(f.slo);
+  if (f.prometheus) return budgetFromPrometheus(spec, f);
+  if (dir === undefined)
+    throw new UsageError("give a run folder, or --prometheus URL to read the SLIs from Prometheus");
   const collector = new SliEventCollector(spec.slos);
   let startedAt: string | undefined;
   try {
@@ -77,6 +87,85 @@ export async function budgetCommand(dir: string, f: BudgetFlags): Promise<number
     process.stdout.write(
       `charts in ${join(dir, "charts")}: ${charts.map((c) => `${c.id}.svg`).join(", ")}\n`,
     );
+  }
+  return EXIT.ok;
+}
+
+/** Increase of a counter selector over `range`, summed (0 when the selector matches nothing). */
+const increase = (selector: string, range: string) => `sum(increase(${selector}[${range}])) or vector(0)`;
+
+/**
+ * The same analysis from Prometheus: each SLI's error ratio per alert window, range-queried at
+ * `--step` over the last `--range`, and the events over the range from counter increases.
+ */
+async function budgetFromPrometheus(spec: ProductionSpec, f: BudgetFlags): Promise<number> {
+  const base = f.prometheus as string;
+  const end = Math.floor(Date.now() / 1000);
+  const start = end - Math.floor(f.range);
+  const step = Math.max(1, Math.floor(f.step));
+  const range = promDuration(Math.floor(f.range) * 1000);
+  const results: SloBudget[] = [];
+  try {
+    for (const slo of spec.slos) {
+      let counters: ReturnType<typeof sliCounters>;
+      try {
+        counters = sliCounters(spec, slo);
+      } catch (err) {
+        if (err instanceof SliError) throw new UsageError(`${f.slo}: ${err.message}`);
+        throw err;
+      }
+      const windows = await Promise.all(
+        alertWindowSpans(WORKBOOK_WINDOWS).map(async (windowMs) => ({
+          windowMs,
+          ratios: await queryRangeAligned(
+            base,
+            errorRatioExpr(counters, promDuration(windowMs)),
+            start,
+            end,
+            step,
+          ),
+        })),
+      );
+      // increase() extrapolates to the range's edges; whole events read better.
+      const events = Math.round((await queryScalar(base, increase(counters.total, range), end)) ?? 0);
+      const bad = Math.round(
+        counters.bad
+          ? ((await queryScalar(base, increase(counters.bad, range), end)) ?? 0)
+          : events - ((await queryScalar(base, increase(counters.good as string, range), end)) ?? 0),
+      );
+      const periodRatio = await queryScalar(base, errorRatioExpr(counters, spec.period), end);
+      const timesMs = Array.from(
+        { length: Math.floor((end - start) / step) + 1 },
+        (_, i) => (start + i * step) * 1000,
+      );
+      results.push({
+        slo,
+        analysis: budgetFromSeries({
+          objective: slo.objective,
+          periodMs: spec.periodMs,
+          timesMs,
+          windows,
+          events,
+          bad,
+          periodRatio,
+        }),
+      });
+    }
+  } catch (err) {
+    if (err instanceof PrometheusError) throw new EndpointError(err.message);
+    throw err;
+  }
+  const startedAt = new Date(start * 1000).toISOString();
+  if (f.json) {
+    process.stdout.write(
+      `${JSON.stringify(
+        results.map((r) => ({ slo: r.slo.name, ...r.analysis, series: undefined })),
+        null,
+        2,
+      )}\n`,
+    );
+  } else {
+    process.stdout.write(`${budgetText(results, { period: spec.period, startedAt })}\n`);
   }
   return EXIT.ok;
 }

@@ -189,8 +189,11 @@ function program(setExit: (code: number) => void): Command {
 
   p.command("budget")
     .description("offline error-budget analysis of a run: consumed, burn rates, alerts that would have fired")
-    .argument("<run>", "a run folder written by bench")
+    .argument("[run]", "a run folder written by bench (or use --prometheus)")
     .requiredOption("--slo <file>", "the SLO file with a slos: list")
+    .option("--prometheus <url>", "read the SLIs from this Prometheus instead of a run (range queries)")
+    .option("--range <s>", "with --prometheus: how far back to look (e.g. 6h, 3d)", durationSeconds, 6 * 3600)
+    .option("--step <s>", "with --prometheus: query resolution (e.g. 1m)", durationSeconds, 60)
     .option(
       "--time-scale <k>",
       "replay the run as if it lasted k times as long (alert windows are hours)",
@@ -198,7 +201,7 @@ function program(setExit: (code: number) => void): Command {
       1,
     )
     .option("--json", "print JSON", false)
-    .action(async (run: string, opts: BudgetFlags) => setExit(await budgetCommand(run, opts)));
+    .action(async (run: string | undefined, opts: BudgetFlags) => setExit(await budgetCommand(run, opts)));
 
   p.command("dashboard")
     .description(

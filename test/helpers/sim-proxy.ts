@@ -1,0 +1,94 @@
+import { Agent, request } from "undici";
+import { type ProxyOptions, StreamsloProxy } from "../../src/proxy/proxy-server.js";
+import { simParams } from "../../src/sim/presets.js";
+import { type SimServer, startSimServer } from "../../src/sim/sim-server.js";
+
+export interface SimProxy {
+  sim: SimServer;
+  proxy: StreamsloProxy;
+  /** The proxy's client-facing origin. */
+  url: string;
+  /** The proxy's admin origin (/metrics, /healthz). */
+  adminUrl: string;
+  close(): Promise<void>;
+}
+
+/** The fast simulator with a StreamsloProxy in front of it, both on loopback ports picked by the OS. */
+export async function startSimProxy(options: Partial<ProxyOptions> = {}): Promise<SimProxy> {
+  const sim = await startSimServer(simParams("fast"));
+  const proxy = new StreamsloProxy({
+    upstream: sim.origin,
+    host: "127.0.0.1",
+    port: 0,
+    adminHost: "127.0.0.1",
+    adminPort: 0,
+    service: "streamslo",
+    maxStreams: 1024,
+    upstreamTimeoutMs: 10_000,
+    maxHeaderBytes: 16 * 1024,
+    maxBodyBytes: 1024 * 1024,
+    drainMs: 1000,
+    ...options,
+  });
+  const { url, adminUrl } = await proxy.start();
+  return {
+    sim,
+    proxy,
+    url,
+    adminUrl,
+    close: async () => {
+      await proxy.stop();
+      await sim.close();
+    },
+  };
+}
+
+export interface StreamRequest {
+  maxTokens: number;
+  prompt?: string;
+  headers?: Record<string, string>;
+}
+
+/** One streamed chat completion, read to the end; resolves with the HTTP status. */
+export async function streamChat(origin: string, r: StreamRequest, agent: Agent): Promise<number> {
+  const res = await request(`${origin}/v1/chat/completions`, {
+    method: "POST",
+    dispatcher: agent,
+    headers: { "content-type": "application/json", ...r.headers },
+    body: JSON.stringify({
+      messages: [{ role: "user", content: r.prompt ?? "hello" }],
+      max_tokens: r.maxTokens,
+      ignore_eos: true,
+      stream: true,
+      stream_options: { include_usage: true },
+    }),
+    headersTimeout: 10_000,
+    bodyTimeout: 10_000,
+  });
+  await res.body.text();
+  return res.statusCode;
+}
+
+/** Sends `n` requests, at most `concurrency` at a time; resolves with their statuses. */
+export async function streamMany(
+  origin: string,
+  n: number,
+  concurrency: number,
+  r: StreamRequest,
+): Promise<number[]> {
+  const agent = new Agent({ connections: null });
+  const statuses: number[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      next++;
+      statuses.push(await streamChat(origin, r, agent));
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(n, concurrency) }, worker));
+  } finally {
+    await agent.close();
+  }
+  return statuses;
+}
