@@ -109,7 +109,9 @@ export function exchange(url: string, o: ExchangeOptions = {}): Promise<Exchange
       agent: false,
       signal: o.signal,
     });
-    req.on("error", (e) => done({ status: 0, headers: {}, body: Buffer.alloc(0), complete: false, error: e.message }));
+    req.on("error", (e) =>
+      done({ status: 0, headers: {}, body: Buffer.alloc(0), complete: false, error: e.message }),
+    );
     req.on("response", (res) => {
       const parts: Buffer[] = [];
       let error: string | undefined;

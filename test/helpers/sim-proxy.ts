@@ -1,6 +1,7 @@
+import { devNull } from "node:os";
 import { Agent, request } from "undici";
 import { type ProxyOptions, StreamsloProxy } from "../../src/proxy/proxy-server.js";
-import { simParams } from "../../src/sim/presets.js";
+import { DEFAULT_SIM_MODEL, simParams } from "../../src/sim/presets.js";
 import { type SimServer, startSimServer } from "../../src/sim/sim-server.js";
 
 export interface SimProxy {
@@ -28,6 +29,7 @@ export async function startSimProxy(options: Partial<ProxyOptions> = {}): Promis
     maxHeaderBytes: 16 * 1024,
     maxBodyBytes: 1024 * 1024,
     drainMs: 1000,
+    logFile: devNull,
     ...options,
   });
   const { url, adminUrl } = await proxy.start();
@@ -56,6 +58,7 @@ export async function streamChat(origin: string, r: StreamRequest, agent: Agent)
     dispatcher: agent,
     headers: { "content-type": "application/json", ...r.headers },
     body: JSON.stringify({
+      model: DEFAULT_SIM_MODEL,
       messages: [{ role: "user", content: r.prompt ?? "hello" }],
       max_tokens: r.maxTokens,
       ignore_eos: true,

@@ -1,0 +1,712 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import { type AddressInfo, connect, type Socket } from "node:net";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { after, describe, it } from "node:test";
+import { type ExportResult, ExportResultCode } from "@opentelemetry/core";
+import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace";
+import { parsePrometheusText } from "../../src/core/prometheus-text.js";
+import { requestMetrics } from "../../src/core/request-metrics.js";
+import { PROXY_METRICS } from "../../src/core/slo/conventions.js";
+import { createTracing } from "../../src/proxy/tracing.js";
+import { simParams } from "../../src/sim/presets.js";
+import { startSimServer } from "../../src/sim/sim-server.js";
+import { tempDir } from "../helpers/cli.js";
+import {
+  chatBody,
+  exchange,
+  scrape,
+  seededRng,
+  sha256,
+  sleep,
+  startProxy,
+  waitFor,
+} from "../helpers/proxy-harness.js";
+import { quickBench } from "../helpers/run-bench.js";
+import { chat, evenStream, startScheduledServer } from "../helpers/scheduled-server.js";
+
+const CHAT = "/v1/chat/completions";
+
+/** Everything a test started, stopped in reverse order in `after` (also when the test failed). */
+const cleanups: (() => Promise<unknown>)[] = [];
+function onCleanup(fn: () => Promise<unknown>): void {
+  cleanups.push(fn);
+}
+after(async () => {
+  for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
+});
+
+/** Sum of the samples called `name` whose labels include `match`. */
+function metric(text: string, name: string, match: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const s of parsePrometheusText(text).samples) {
+    if (s.name !== name) continue;
+    if (Object.entries(match).every(([k, v]) => s.labels[k] === v)) sum += s.value;
+  }
+  return sum;
+}
+
+function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** A plain loopback server for upstreams the scheduled server cannot play; closed at the end. */
+async function startUpstream(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
+  const server: Server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  onCleanup(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** Reads a request body to the end. */
+function drainBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    req.on("data", (c: Buffer) => parts.push(c));
+    req.on("end", () => resolve(Buffer.concat(parts)));
+    req.on("error", reject);
+  });
+}
+
+/** Opens a raw TCP connection; `reply` resolves with everything the peer sent until it closed. */
+function rawSocket(url: string): Promise<{ socket: Socket; reply: Promise<string> }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    let text = "";
+    const reply = new Promise<string>((done) => {
+      socket.on("data", (d: Buffer) => {
+        text += d.toString("latin1");
+      });
+      socket.on("close", () => done(text));
+      socket.on("error", () => undefined); // a reset still ends in "close"
+    });
+    socket.once("connect", () => resolve({ socket, reply }));
+    socket.once("error", reject);
+  });
+}
+
+/**
+ * A seeded SSE body that is hard to relay: multi-byte UTF-8, LF and CRLF framing, comments, extra
+ * fields, long lines; cut into pieces of 1 byte to 3 KB at arbitrary byte offsets.
+ */
+function sseBody(seed: number): { pieces: Buffer[]; splitChars: number } {
+  const rng = seededRng(seed);
+  const words = ["héllo", "wörld", "✓", "日本語", "🚀", "naïve", "Ω≈ç√", "emoji👩‍💻", "plain", "ascii"];
+  const pick = () => words[Math.floor(rng() * words.length)] as string;
+  let text = `: stream ${seed} opens\r\n\r\n`;
+  text += `data: ${chat.role()}\n\n`;
+  const events = 20 + Math.floor(rng() * 40);
+  for (let i = 0; i < events; i++) {
+    const eol = rng() < 0.5 ? "\r\n" : "\n";
+    const r = rng();
+    if (r < 0.15) text += `: keep-alive ${i} ${pick()}${eol}${eol}`;
+    else if (r < 0.25)
+      text += `id: ${i}${eol}event: message${eol}data: ${chat.token(` ${pick()}`)}${eol}${eol}`;
+    else if (r < 0.35)
+      text += `data: ${chat.token(` ${pick().repeat(200 + Math.floor(rng() * 800))}`)}${eol}${eol}`;
+    else text += `data: ${chat.token(` ${pick()} ${pick()}`)}${eol}${eol}`;
+  }
+  text += `data: ${chat.finish("stop")}\r\n\r\ndata: [DONE]\r\n\r\n`;
+  const all = Buffer.from(text, "utf8");
+  const pieces: Buffer[] = [];
+  let splitChars = 0;
+  for (let at = 0; at < all.length; ) {
+    const size = rng() < 0.5 ? 1 + Math.floor(rng() * 8) : 1 + Math.floor(rng() * 3000);
+    const end = Math.min(all.length, at + size);
+    pieces.push(all.subarray(at, end));
+    // a cut right before a continuation byte splits a multi-byte character across writes
+    if (end < all.length && ((all[end] as number) & 0xc0) === 0x80) splitChars++;
+    at = end;
+  }
+  return { pieces, splitChars };
+}
+
+describe("streamslo proxy", () => {
+  it("relays SSE byte for byte to 32 concurrent clients", async () => {
+    const wrote = new Map<string, string>();
+    let splitChars = 0;
+    const upstream = await startUpstream(async (req, res) => {
+      await drainBody(req);
+      const seed = Number(req.headers["x-seed"]);
+      const { pieces, splitChars: s } = sseBody(seed);
+      splitChars += s;
+      const hash = createHash("sha256");
+      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+      res.flushHeaders();
+      for (const [i, p] of pieces.entries()) {
+        if (res.destroyed) return;
+        res.write(p);
+        hash.update(p);
+        // yield between writes, so pieces leave as separate TCP segments and interleave across streams
+        if (i % 4 === 0) await new Promise((r) => setTimeout(r, 1));
+        else await new Promise((r) => setImmediate(r));
+      }
+      res.end();
+      wrote.set(String(seed), hash.digest("hex"));
+    });
+    const p = await startProxy(upstream);
+    onCleanup(p.stop);
+
+    const seeds = Array.from({ length: 32 }, (_, i) => 1000 + i);
+    const results = await Promise.all(
+      seeds.map((seed) => exchange(p.url + CHAT, { body: chatBody(), headers: { "x-seed": String(seed) } })),
+    );
+    assert.ok(splitChars > 32, `multi-byte characters split across writes: ${splitChars}`);
+    for (const [i, r] of results.entries()) {
+      const seed = String(seeds[i]);
+      assert.equal(r.status, 200, r.error);
+      assert.ok(r.complete, `stream ${seed} complete`);
+      assert.equal(r.headers["content-type"], "text/event-stream");
+      assert.equal(
+        sha256(r.body),
+        wrote.get(seed),
+        `stream ${seed}: bytes differ (${r.body.length} received)`,
+      );
+    }
+    const m = await scrape(p.adminUrl);
+    assert.equal(metric(m, PROXY_METRICS.requests, { outcome: "ok" }), 32);
+    assert.equal(metric(m, PROXY_METRICS.requests), 32);
+  });
+
+  it("measures the same TTFT and E2E as streamslo bench does through it", async () => {
+    const ttft = 150;
+    const itl = 20;
+    const tokens = 10;
+    const upstream = await startScheduledServer(() => ({ writes: evenStream(ttft, itl, tokens) }));
+    onCleanup(upstream.close);
+    const p = await startProxy(upstream.origin);
+    onCleanup(p.stop);
+
+    const bench = await quickBench(`${p.url}/v1`, [2], 8, { maxTokens: tokens });
+    const ok = bench.records.filter((r) => r.outcome === "ok");
+    assert.ok(ok.length >= 8, `ok records: ${ok.length}`);
+    const m = await scrape(p.adminUrl);
+    const count = metric(m, `${PROXY_METRICS.ttft}_count`);
+    // cool-down requests the bench cancelled are client disconnects, in neither histogram
+    assert.equal(count, ok.length, "one TTFT observation per ok request");
+    assert.equal(metric(m, `${PROXY_METRICS.e2e}_count`), ok.length);
+    assert.equal(metric(m, PROXY_METRICS.requests, { outcome: "ok" }), ok.length);
+
+    const proxyTtft = (metric(m, `${PROXY_METRICS.ttft}_sum`) / count) * 1000;
+    const clientTtft = mean(ok.map((r) => requestMetrics(r).ttftMs as number));
+    const proxyE2e = (metric(m, `${PROXY_METRICS.e2e}_sum`) / count) * 1000;
+    // the proxy's E2E runs to the end of the body: the client's wall time (stream end - start)
+    const clientE2e = mean(ok.map((r) => requestMetrics(r).wallMs as number));
+    const shown = `proxy ttft ${proxyTtft.toFixed(2)} client ${clientTtft.toFixed(2)}; e2e ${proxyE2e.toFixed(2)} vs ${clientE2e.toFixed(2)}`;
+    assert.ok(proxyTtft >= ttft - 2 && proxyTtft < ttft + 40, shown);
+    // the proxy sees each byte first and starts its clock after the client did: never later, by a few ms
+    assert.ok(proxyTtft <= clientTtft + 0.5, shown);
+    assert.ok(clientTtft - proxyTtft < 8, shown);
+    const expectedE2e = ttft + (tokens - 1) * itl;
+    assert.ok(proxyE2e >= expectedE2e - 2 && proxyE2e < expectedE2e + 60, shown);
+    assert.ok(proxyE2e <= clientE2e + 0.5, shown);
+    assert.ok(clientE2e - proxyE2e < 8, shown);
+  });
+
+  it("aborts the upstream when the client disconnects", async () => {
+    let closedAt: number | undefined;
+    let finishedNormally = false;
+    let tokensSent = 0;
+    const upstream = await startUpstream(async (req, res) => {
+      await drainBody(req);
+      res.on("close", () => {
+        closedAt = performance.now();
+        finishedNormally = res.writableFinished;
+      });
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write(`data: ${chat.role()}\n\n`);
+      for (let i = 0; i < 100 && !res.destroyed; i++) {
+        await sleep(50); // 5 s of tokens
+        if (res.destroyed) break;
+        res.write(`data: ${chat.token(` t${i}`)}\n\n`);
+        tokensSent++;
+      }
+      if (!res.destroyed) res.end("data: [DONE]\n\n");
+    });
+    const p = await startProxy(upstream);
+    onCleanup(p.stop);
+
+    const abort = new AbortController();
+    let received = 0;
+    const done = exchange(p.url + CHAT, {
+      body: chatBody(),
+      signal: abort.signal,
+      onData: (c) => {
+        received += c.length;
+      },
+    });
+    await sleep(300);
+    assert.ok(received > 0, "tokens were flowing");
+    const abortedAt = performance.now();
+    abort.abort();
+    const r = await done;
+    assert.equal(r.complete, false);
+
+    assert.ok(await waitFor(() => closedAt !== undefined, 2000), "upstream saw its response close");
+    const lag = (closedAt as number) - abortedAt;
+    assert.ok(lag < 1000, `upstream closed ${lag.toFixed(0)} ms after the client left`);
+    assert.equal(finishedNormally, false, "the upstream was cut off, not finished");
+    assert.ok(tokensSent < 40, `the upstream stopped generating (${tokensSent} tokens sent)`);
+
+    let m = "";
+    assert.ok(
+      await waitFor(async () => {
+        m = await scrape(p.adminUrl);
+        return metric(m, PROXY_METRICS.requests, { outcome: "client_disconnect" }) === 1;
+      }),
+      m,
+    );
+    assert.equal(metric(m, PROXY_METRICS.requests), 1);
+    assert.equal(metric(m, "streamslo_stream_breaks_total", { cause: "client_disconnect" }), 1);
+    assert.equal(metric(m, PROXY_METRICS.activeStreams), 0);
+    assert.equal(metric(m, `${PROXY_METRICS.ttft}_count`), 0, "a disconnect is not a latency sample");
+  });
+
+  it("counts the simulator's injected faults by cause", async () => {
+    const sim = await startSimServer(
+      simParams("fast", {
+        seed: 7,
+        faults: {
+          http5xxRate: 0.15,
+          dropRate: 0.25,
+          stallRate: 0,
+          stallMs: 0,
+          slowFirstByteRate: 0,
+          slowFirstByteMs: 0,
+          inbandErrorRate: 0,
+        },
+      }),
+    );
+    onCleanup(sim.close);
+    const p = await startProxy(sim.origin);
+    onCleanup(p.stop);
+
+    const n = 60;
+    const results: Awaited<ReturnType<typeof exchange>>[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < n) {
+        next++;
+        results.push(await exchange(p.url + CHAT, { body: chatBody(16) }));
+      }
+    };
+    await Promise.all([worker(), worker(), worker(), worker()]);
+    assert.equal(results.length, n);
+
+    const http503 = results.filter((r) => r.status === 503).length;
+    const broken = results.filter((r) => r.status === 200 && !r.complete).length;
+    const whole = results.filter((r) => r.status === 200 && r.complete);
+    assert.equal(http503 + broken + whole.length, n, "only 200s and 503s");
+    assert.ok(http503 > 0 && broken > 0, `faults fired: ${http503} x 503, ${broken} drops`);
+    for (const r of whole)
+      assert.match(r.body.toString(), /data: \[DONE\]\n\n$/, "a clean end is a whole stream");
+    for (const r of results.filter((x) => x.status === 200 && !x.body.toString().includes("[DONE]"))) {
+      // each drop reached the client as a broken connection, never as a clean end it could mistake for whole
+      assert.equal(r.complete, false);
+    }
+
+    const m = await scrape(p.adminUrl);
+    assert.equal(metric(m, PROXY_METRICS.requests, { outcome: "upstream_error" }), http503);
+    assert.equal(metric(m, PROXY_METRICS.requests, { outcome: "upstream_error", status: "503" }), http503);
+    assert.equal(metric(m, PROXY_METRICS.requests, { outcome: "upstream_drop" }), broken);
+    assert.equal(metric(m, PROXY_METRICS.requests, { outcome: "ok" }), whole.length);
+    assert.equal(metric(m, PROXY_METRICS.requests), n);
+    assert.equal(metric(m, "streamslo_stream_breaks_total"), broken);
+    assert.equal(metric(m, `${PROXY_METRICS.ttft}_count`), whole.length, "only whole streams are timed");
+  });
+
+  describe("limits", () => {
+    it("answers 429 with Retry-After beyond maxStreams", async () => {
+      const upstream = await startScheduledServer(() => ({ writes: evenStream(600, 10, 5) }));
+      onCleanup(upstream.close);
+      const p = await startProxy(upstream.origin, { maxStreams: 2 });
+      onCleanup(p.stop);
+
+      const first = [
+        exchange(p.url + CHAT, { body: chatBody() }),
+        exchange(p.url + CHAT, { body: chatBody() }),
+      ];
+      assert.ok(await waitFor(() => p.proxy.metrics.inFlight === 2), "two streams in flight");
+      const refused = await exchange(p.url + CHAT, { body: chatBody() });
+      assert.equal(refused.status, 429);
+      assert.equal(refused.headers["retry-after"], "1");
+      assert.match(JSON.parse(refused.body.toString()).error.message, /more than 2 streams/);
+      // other routes are not streams: they pass while the streams are full
+      const models = await exchange(`${p.url}/v1/models`, { method: "GET" });
+      assert.equal(models.status, 200);
+
+      for (const r of await Promise.all(first)) assert.equal(r.status, 200);
+      const later = await exchange(p.url + CHAT, { body: chatBody() });
+      assert.equal(later.status, 200, "a slot is free again");
+      assert.equal(
+        upstream.received.filter((x) => x.path === CHAT).length,
+        3,
+        "the refused one never went upstream",
+      );
+    });
+
+    it("holds to maxStreams when request bodies arrive slowly", async () => {
+      const upstream = await startScheduledServer(() => ({ writes: evenStream(400, 10, 5) }));
+      onCleanup(upstream.close);
+      const p = await startProxy(upstream.origin, { maxStreams: 2 });
+      onCleanup(p.stop);
+
+      // two clients send their headers, then take their time with the body
+      const body = chatBody();
+      const slow = await Promise.all([rawSocket(p.url), rawSocket(p.url)]);
+      for (const s of slow) {
+        s.socket.write(
+          `POST ${CHAT} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n`,
+        );
+      }
+      await sleep(100);
+      const third = exchange(p.url + CHAT, { body });
+      await sleep(100);
+      for (const s of slow) s.socket.end(body);
+      const replies = await Promise.all([third, ...slow.map((s) => s.reply)]);
+      const statuses = [
+        replies[0] && "status" in replies[0] ? replies[0].status : 0,
+        ...replies.slice(1).map((t) => Number(/^HTTP\/1\.1 (\d{3})/.exec(String(t))?.[1] ?? 0)),
+      ];
+      assert.equal(statuses.filter((s) => s === 200).length, 2, `statuses ${statuses.join(", ")}`);
+      assert.equal(statuses.filter((s) => s === 429).length, 1, `statuses ${statuses.join(", ")}`);
+      assert.equal(upstream.received.length, 2, "never more than maxStreams upstream");
+    });
+
+    it("answers 431 to oversized headers and keeps serving", async () => {
+      const upstream = await startScheduledServer(() => ({ writes: evenStream(5, 1, 3) }));
+      onCleanup(upstream.close);
+      const p = await startProxy(upstream.origin, { maxHeaderBytes: 8 * 1024 });
+      onCleanup(p.stop);
+
+      const big = await exchange(p.url + CHAT, {
+        body: chatBody(),
+        headers: { "x-big": "a".repeat(20_000) },
+      });
+      assert.equal(big.status, 431);
+      const fine = await exchange(p.url + CHAT, { body: chatBody() });
+      assert.equal(fine.status, 200);
+      assert.ok(fine.complete);
+      assert.equal(upstream.received.length, 1, "the oversized request never went upstream");
+    });
+
+    it("answers 502 with a JSON error when the upstream is unreachable", async () => {
+      // a port that was free a moment ago and is closed now
+      const gone = createServer();
+      await new Promise<void>((resolve) => gone.listen(0, "127.0.0.1", resolve));
+      const port = (gone.address() as AddressInfo).port;
+      await new Promise<void>((resolve) => gone.close(() => resolve()));
+      const p = await startProxy(`http://127.0.0.1:${port}`);
+      onCleanup(p.stop);
+
+      const r = await exchange(p.url + CHAT, { body: chatBody() });
+      assert.equal(r.status, 502);
+      assert.match(String(r.headers["content-type"]), /^application\/json/);
+      const doc = JSON.parse(r.body.toString()) as { error: { message: string; code: number } };
+      assert.equal(doc.error.code, 502);
+      assert.match(doc.error.message, /connect_refused/);
+      const m = await scrape(p.adminUrl);
+      assert.equal(metric(m, PROXY_METRICS.requests, { outcome: "upstream_error" }), 1);
+    });
+
+    it("survives malformed requests", async () => {
+      const upstream = await startScheduledServer(() => ({ writes: evenStream(5, 1, 3) }));
+      onCleanup(upstream.close);
+      const p = await startProxy(upstream.origin);
+      onCleanup(p.stop);
+
+      const rng = seededRng(42);
+      const garbage = [
+        "\x00\x01\x02GARBAGE\r\n\r\n",
+        "GET / HTTP/1.1\r\nhost: x\r\ncontent-length: abc\r\n\r\n",
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nnot hex\r\n\r\n",
+        "BREW /pot HTCPCP/1.0\r\n\r\n",
+        "GET / HTTP/1.1\r\nbad header line\r\n\r\n",
+        Buffer.from(Array.from({ length: 4096 }, () => Math.floor(rng() * 256))).toString("latin1"),
+      ];
+      for (const g of garbage) {
+        const { socket, reply } = await rawSocket(p.url);
+        socket.end(Buffer.from(g, "latin1"));
+        const text = await reply;
+        const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
+        assert.ok(
+          status >= 400 && status < 500,
+          `a 4xx (or nothing) for ${JSON.stringify(g.slice(0, 30))}: ${text.slice(0, 60)}`,
+        );
+        assert.notEqual(status, 431, "only oversized headers are 431");
+      }
+      // a socket that connects and vanishes, and one that resets mid-request
+      const { socket: s1 } = await rawSocket(p.url);
+      s1.destroy();
+      const { socket: s2 } = await rawSocket(p.url);
+      s2.write('POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n{"mod');
+      await sleep(20);
+      s2.resetAndDestroy();
+
+      const fine = await exchange(p.url + CHAT, { body: chatBody() });
+      assert.equal(fine.status, 200);
+      assert.ok(fine.complete);
+      const health = await fetch(`${p.adminUrl}/healthz`);
+      assert.equal(health.status, 200);
+    });
+  });
+
+  it("holds a fast upstream back for a slow client, and loses no byte", async () => {
+    const total = 20 * 1024 * 1024;
+    const piece = Buffer.alloc(64 * 1024, "x");
+    piece.write(": ", 0);
+    piece.write("\n\n", piece.length - 2);
+    let sent = 0;
+    let heldBack = 0;
+    let maxBuffered = 0;
+    const hash = createHash("sha256");
+    const upstream = await startUpstream(async (req, res) => {
+      await drainBody(req);
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      while (sent < total && !res.destroyed) {
+        const ok = res.write(piece);
+        hash.update(piece);
+        sent += piece.length;
+        maxBuffered = Math.max(maxBuffered, res.socket?.writableLength ?? 0);
+        if (!ok) {
+          heldBack++;
+          await new Promise((r) => res.once("drain", r));
+        }
+      }
+      res.end();
+    });
+    const p = await startProxy(upstream);
+    onCleanup(p.stop);
+
+    let sentWhenPaused = 0;
+    let received = 0;
+    const r = await new Promise<{ status: number; body: Buffer; complete: boolean }>((resolve, reject) => {
+      const req = httpRequest(p.url + CHAT, {
+        method: "POST",
+        agent: false,
+        headers: { "content-type": "application/json" },
+      });
+      req.on("error", reject);
+      req.on("response", (res) => {
+        const parts: Buffer[] = [];
+        res.on("data", (c: Buffer) => {
+          parts.push(c);
+          received += c.length;
+        });
+        // a client that reads nothing for 1.5 s, then everything
+        res.pause();
+        setTimeout(() => {
+          sentWhenPaused = sent;
+          res.resume();
+        }, 1500);
+        res.on("close", () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts), complete: res.complete }),
+        );
+      });
+      req.end(chatBody());
+    });
+    assert.equal(r.status, 200);
+    assert.ok(r.complete);
+    assert.equal(received, total);
+    assert.equal(sha256(r.body), hash.digest("hex"), "every byte arrived, in order");
+    const mb = (x: number) => `${(x / 1024 / 1024).toFixed(1)} MB`;
+    assert.ok(heldBack > 0, "the upstream's writes were held back");
+    assert.ok(
+      sentWhenPaused < total / 2,
+      `while the client read nothing the upstream could send only ${mb(sentWhenPaused)} of ${mb(total)}`,
+    );
+    assert.ok(maxBuffered <= 1024 * 1024, `upstream socket buffer stayed bounded: ${mb(maxBuffered)}`);
+  });
+
+  it("logs one JSON line per request with its trace, and never a secret", async () => {
+    const secret = "sk-secret-123";
+    const sim = await startSimServer(simParams("fast", { apiKey: secret }));
+    onCleanup(sim.close);
+    const dir = tempDir();
+    const logFile = join(dir, "proxy.log");
+    const spans: ReadableSpan[] = [];
+    const exporter: SpanExporter = {
+      export(batch: ReadableSpan[], cb: (r: ExportResult) => void) {
+        spans.push(...batch);
+        cb({ code: ExportResultCode.SUCCESS });
+      },
+      shutdown: () => Promise.resolve(),
+    };
+    const p = await startProxy(sim.origin, {
+      service: "chat-api",
+      logFile,
+      tracing: createTracing("chat-api", undefined, exporter),
+    });
+    onCleanup(p.stop);
+
+    const auth = { authorization: `Bearer ${secret}`, "x-api-key": secret };
+    for (let i = 0; i < 3; i++) {
+      const r = await exchange(p.url + CHAT, { body: chatBody(8), headers: auth });
+      assert.equal(r.status, 200, "the key reached the upstream");
+      assert.ok(r.complete);
+    }
+    const denied = await exchange(p.url + CHAT, {
+      body: chatBody(8),
+      headers: { authorization: "Bearer wrong" },
+    });
+    assert.equal(denied.status, 401);
+    const text = await scrape(p.adminUrl);
+    const om = await scrape(p.adminUrl, "application/openmetrics-text; version=1.0.0");
+    await p.stop();
+
+    const lines = readFileSync(logFile, "utf8").trim().split("\n");
+    assert.equal(lines.length, 4);
+    const docs = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const d of docs) {
+      assert.match(String(d.trace_id), /^[0-9a-f]{32}$/);
+      assert.match(String(d.span_id), /^[0-9a-f]{16}$/);
+      assert.equal(d["service.name"], "chat-api");
+      assert.equal(d.route, CHAT);
+      assert.equal(d.model, "streamslo-sim");
+    }
+    const ok = docs.slice(0, 3);
+    for (const d of ok) {
+      assert.equal(d.outcome, "ok");
+      assert.equal(d.status, 200);
+      assert.equal(typeof d.ttft_ms, "number");
+      assert.ok((d.ttft_ms as number) > 0 && (d.ttft_ms as number) <= (d.e2e_ms as number));
+      assert.equal(d.output_tokens, 8);
+    }
+    assert.equal(docs[3]?.outcome, "upstream_error");
+    assert.equal(docs[3]?.status, 401);
+    assert.equal(new Set(docs.map((d) => d.trace_id)).size, 4, "one trace per request");
+    // exemplars point at the logged traces
+    assert.match(om, /streamslo_ttft_seconds_bucket\{[^}]*\} \d+ # \{trace_id="[0-9a-f]{32}"\}/);
+    const exemplarIds = [...om.matchAll(/trace_id="([0-9a-f]{32})"/g)].map((x) => x[1]);
+    for (const id of exemplarIds)
+      assert.ok(
+        ok.some((d) => d.trace_id === id),
+        `exemplar ${id} is a logged trace`,
+      );
+
+    assert.equal(spans.length, 4);
+    for (const s of spans) assert.equal(s.resource.attributes["service.name"], "chat-api");
+    const everything = [
+      readFileSync(logFile, "utf8"),
+      text,
+      om,
+      JSON.stringify(spans.map((s) => s.attributes)),
+    ];
+    for (const out of everything) {
+      assert.ok(!out.includes(secret), "the API key leaked");
+      assert.ok(!out.includes("Bearer"), "an Authorization header leaked");
+    }
+  });
+
+  it("drains in-flight streams on stop() and refuses new work meanwhile", async () => {
+    const upstream = await startScheduledServer(() => ({ writes: evenStream(100, 40, 30) })); // ~1.3 s
+    onCleanup(upstream.close);
+    const p = await startProxy(upstream.origin);
+    onCleanup(p.stop);
+
+    let firstByte = false;
+    let streamEndedAt = 0;
+    const long = exchange(p.url + CHAT, {
+      body: chatBody(),
+      onData: () => {
+        firstByte = true;
+      },
+    }).then((r) => {
+      streamEndedAt = performance.now();
+      return r;
+    });
+    assert.ok(await waitFor(() => firstByte), "the stream started");
+    // a client already connected, half-way through sending its request line
+    const late = await rawSocket(p.url);
+    late.socket.write(`POST ${CHAT} HTTP/1.1\r\n`);
+    await sleep(20);
+
+    let stoppedAt = 0;
+    const stopped = p.stop().then(() => {
+      stoppedAt = performance.now();
+    });
+    await sleep(100);
+    const health = await fetch(`${p.adminUrl}/healthz`);
+    assert.equal(health.status, 503, "healthz reports draining");
+    assert.equal(await health.text(), "draining");
+
+    const body = chatBody();
+    late.socket.write(
+      `host: x\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+    const lateReply = await late.reply;
+    assert.match(lateReply, /^HTTP\/1\.1 503 /, lateReply.slice(0, 80));
+    assert.match(lateReply, /retry-after: 1/i);
+    assert.match(lateReply, /shutting down/);
+    // a new connection is not served either: refused, or answered 503
+    const fresh = await exchange(p.url + CHAT, { body });
+    assert.ok(
+      fresh.status === 0 || fresh.status === 503,
+      `new request during drain: ${fresh.status} ${fresh.error}`,
+    );
+
+    const r = await long;
+    await stopped;
+    assert.equal(r.status, 200);
+    assert.ok(r.complete, "the in-flight stream finished");
+    assert.match(r.body.toString(), /data: \[DONE\]\n\n$/);
+    assert.ok(stoppedAt >= streamEndedAt - 5, "stop() resolved after the stream ended");
+    assert.equal(upstream.received.filter((x) => x.path === CHAT).length, 1, "nothing new went upstream");
+  });
+
+  it("continues the caller's W3C trace upstream and in the log", async () => {
+    const upstream = await startScheduledServer(() => ({ writes: evenStream(5, 1, 3) }));
+    onCleanup(upstream.close);
+    const dir = tempDir();
+    const logFile = join(dir, "proxy.log");
+    const p = await startProxy(upstream.origin, { logFile });
+    onCleanup(p.stop);
+
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const parentId = "00f067aa0ba902b7";
+    const r = await exchange(p.url + CHAT, {
+      body: chatBody(),
+      headers: { traceparent: `00-${traceId}-${parentId}-01`, tracestate: "vendor=abc" },
+    });
+    assert.equal(r.status, 200);
+    const plain = await exchange(p.url + CHAT, { body: chatBody() });
+    assert.equal(plain.status, 200);
+    await p.stop();
+
+    const got = upstream.received.map((x) => String(x.headers.traceparent));
+    const m = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(got[0] ?? "");
+    assert.ok(m, `upstream traceparent: ${got[0]}`);
+    assert.equal(m[1], traceId, "same trace");
+    assert.notEqual(m[2], parentId, "the proxy's span is the new parent");
+    assert.equal(upstream.received[0]?.headers.tracestate, "vendor=abc");
+    const m2 = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/.exec(got[1] ?? "");
+    assert.ok(m2, `a request without traceparent starts a trace: ${got[1]}`);
+    assert.notEqual(m2[1], traceId);
+
+    const docs = readFileSync(logFile, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(docs.length, 2);
+    assert.equal(docs[0]?.trace_id, traceId);
+    assert.equal(docs[0]?.span_id, m[2], "the log's span is the one the upstream saw as parent");
+    assert.equal(docs[1]?.trace_id, m2[1]);
+    assert.equal(docs[1]?.span_id, m2[2]);
+  });
+});
