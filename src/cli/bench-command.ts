@@ -161,6 +161,7 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
         apiKey: target.apiKey,
         headersTimeoutMs: target.headersTimeoutMs,
         bodyTimeoutMs: target.bodyTimeoutMs,
+        maxRequestMs: target.maxRequestMs,
         keepText: needsText(slo),
       },
       workload: target.workload,

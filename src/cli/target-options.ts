@@ -28,6 +28,7 @@ export interface TargetFlags extends SimFlags {
   temperature?: number;
   extraBody?: Record<string, unknown>;
   timeout: number;
+  maxRequestTime: number;
   seed: number;
 }
 
@@ -84,6 +85,12 @@ export function addTargetOptions(cmd: Command): Command {
       nonNegativeNumber,
       120,
     )
+    .option(
+      "--max-request-time <s>",
+      "longest a whole request may take, e.g. a stream that never ends",
+      nonNegativeNumber,
+      600,
+    )
     .option("--seed <n>", "seed for prompts, lengths, dataset order and arrivals", positiveInt, 1);
   return addSimOptions(cmd);
 }
@@ -100,6 +107,7 @@ export interface Target {
   workload: Workload;
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
+  maxRequestMs: number;
 }
 
 function readText(path: string, flag: string): string {
@@ -202,6 +210,7 @@ export async function resolveTarget(f: TargetFlags): Promise<Target> {
     workload: { prompts, output: f.outputTokens, maxTokens: f.maxTokens ?? 64, seed: f.seed },
     headersTimeoutMs: timeoutMs,
     bodyTimeoutMs: timeoutMs,
+    maxRequestMs: f.maxRequestTime * 1000,
     generation: {
       api: endpoint.api,
       model,

@@ -21,6 +21,8 @@ export interface SendOptions {
   headersTimeoutMs: number;
   /** Longest silence between body bytes before giving up. */
   bodyTimeoutMs: number;
+  /** Longest a whole request may take (a stream that never ends); undefined: no limit. */
+  maxRequestMs?: number;
   keepText?: boolean;
   signal?: AbortSignal;
 }
@@ -74,6 +76,16 @@ class RecordingHandler implements Dispatcher.DispatchHandler {
     this.controller?.abort(Object.assign(new Error("aborted by the user"), { name: "AbortError" }));
   }
 
+  /** Ends a request that has run too long: its record ends `incomplete` with `request_timeout`. */
+  expire(): void {
+    this.expired = true;
+    this.controller?.abort(
+      Object.assign(new Error("request took longer than the limit"), { code: "STREAMSLO_REQUEST_TIMEOUT" }),
+    );
+  }
+
+  expired = false;
+
   onResponseStart(_c: Dispatcher.DispatchController, statusCode: number): void {
     this.rec.headersMs = this.clock.now();
     this.rec.status = statusCode;
@@ -113,7 +125,9 @@ class RecordingHandler implements Dispatcher.DispatchHandler {
     rec.endMs = now;
     const afterHeaders = rec.headersMs !== undefined;
     const broke = err
-      ? { code: transportErrorCode(err, afterHeaders), message: errorMessage(err) }
+      ? this.expired
+        ? { code: "request_timeout" as const, message: `longer than ${this.opts.maxRequestMs} ms` }
+        : { code: transportErrorCode(err, afterHeaders), message: errorMessage(err) }
       : undefined;
 
     if (!afterHeaders) {
@@ -183,10 +197,13 @@ export function sendGeneration(
   return new Promise((resolve) => {
     const signal = opts.signal;
     const onAbort = () => handler.abort();
+    let limit: NodeJS.Timeout | undefined;
     const handler = new RecordingHandler(rec, clock, opts, (r) => {
       signal?.removeEventListener("abort", onAbort);
+      clearTimeout(limit);
       resolve(r);
     });
+    if (opts.maxRequestMs !== undefined) limit = setTimeout(() => handler.expire(), opts.maxRequestMs);
     signal?.addEventListener("abort", onAbort, { once: true });
     if (signal?.aborted) handler.abort();
     dispatcher.dispatch(

@@ -11,6 +11,7 @@ const INCOMPLETE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   "stream_dropped",
   "stream_reset",
   "body_timeout",
+  "request_timeout",
 ]);
 
 export function verdictFor(code: ErrorCode, message: string): Verdict {

@@ -17,6 +17,7 @@ export type ErrorCode =
   | "tls_failed"
   | "headers_timeout"
   | "body_timeout"
+  | "request_timeout"
   | "stream_dropped"
   | "stream_reset"
   | "stream_error"

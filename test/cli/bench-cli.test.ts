@@ -331,56 +331,58 @@ describe("bench on bad input: one line, a non-zero exit, nothing lost", () => {
     }
   });
 
-  it("Ctrl-C writes the partial results and exits 130", async () => {
-    // Slow streams: 1 token every 50 ms, 40 tokens; interrupted during the first level.
-    const slow = await startScheduledServer((req) => ({
-      headers: req.url?.endsWith("/models") ? { "content-type": "application/json" } : undefined,
-      writes: req.url?.endsWith("/models")
-        ? [{ atMs: 0, raw: '{"data":[{"id":"m"}]}' }]
-        : [
-            { atMs: 0, data: chat.role() },
-            ...Array.from({ length: 40 }, (_, i) => ({
-              atMs: 20 + i * 50,
-              data: chat.token(` w${i}`, i === 39 ? "length" : null),
-            })),
-            { atMs: 2000, data: "[DONE]" },
-          ],
-    }));
-    try {
-      const out = tempDir();
-      const child = spawnCli([
-        "bench",
-        "--url",
-        slow.url,
-        "--model",
-        "m",
-        "-c",
-        "4",
-        "-n",
-        "40",
-        "--warmup",
-        "0",
-        "--baseline",
-        "0",
-        "--out",
-        out,
-      ]);
-      const done = collect(child);
-      await new Promise((r) => setTimeout(r, 3000));
-      child.kill("SIGINT");
-      const r = await done;
-      assert.equal(r.code, 130, r.stderr);
-      assert.match(r.stderr, /interrupted/);
-      const dir = onlyRunDir(out);
-      const lines = jsonLines(join(dir, "requests.jsonl"));
-      assert.ok(lines.length >= 4, `${lines.length} records`);
-      const aborted = lines.filter((l) => (l.error as { code?: string } | undefined)?.code === "aborted");
-      assert.equal(aborted.length, 4, "the 4 in-flight requests are recorded as aborted");
-      const summary = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8"));
-      assert.equal(summary.interrupted, true);
-      assert.equal(summary.levels[0].ok, lines.length - 4);
-    } finally {
-      await slow.close();
-    }
-  });
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    it(`${signal} (Ctrl-C, or a supervisor) writes the partial results and exits 130`, async () => {
+      // Slow streams: 1 token every 50 ms, 40 tokens; interrupted during the first level.
+      const slow = await startScheduledServer((req) => ({
+        headers: req.url?.endsWith("/models") ? { "content-type": "application/json" } : undefined,
+        writes: req.url?.endsWith("/models")
+          ? [{ atMs: 0, raw: '{"data":[{"id":"m"}]}' }]
+          : [
+              { atMs: 0, data: chat.role() },
+              ...Array.from({ length: 40 }, (_, i) => ({
+                atMs: 20 + i * 50,
+                data: chat.token(` w${i}`, i === 39 ? "length" : null),
+              })),
+              { atMs: 2000, data: "[DONE]" },
+            ],
+      }));
+      try {
+        const out = tempDir();
+        const child = spawnCli([
+          "bench",
+          "--url",
+          slow.url,
+          "--model",
+          "m",
+          "-c",
+          "4",
+          "-n",
+          "40",
+          "--warmup",
+          "0",
+          "--baseline",
+          "0",
+          "--out",
+          out,
+        ]);
+        const done = collect(child);
+        await new Promise((r) => setTimeout(r, 3000));
+        child.kill(signal);
+        const r = await done;
+        assert.equal(r.code, 130, r.stderr);
+        assert.match(r.stderr, /interrupted/);
+        const dir = onlyRunDir(out);
+        const lines = jsonLines(join(dir, "requests.jsonl"));
+        assert.ok(lines.length >= 4, `${lines.length} records`);
+        const aborted = lines.filter((l) => (l.error as { code?: string } | undefined)?.code === "aborted");
+        assert.equal(aborted.length, 4, "the 4 in-flight requests are recorded as aborted");
+        const summary = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8"));
+        assert.equal(summary.interrupted, true);
+        assert.equal(summary.levels[0].ok, lines.length - 4);
+      } finally {
+        await slow.close();
+      }
+    });
+  }
 });

@@ -93,3 +93,34 @@ describe("every failure class gets its stable code", () => {
     assert.equal(rec.error?.code, "connect_refused");
   });
 });
+
+describe("streams that never end, and huge ones", () => {
+  it("a stream that keeps sending past --max-request-time ends incomplete with request_timeout", async () => {
+    const writes = Array.from({ length: 400 }, (_, i) => ({ atMs: i * 10, data: chat.token("x") }));
+    const server = await startScheduledServer(() => ({ writes, finish: "hang" }));
+    try {
+      const { Agent } = await import("undici");
+      const { Clock } = await import("../../src/client/clock.js");
+      const { resolveEndpoint } = await import("../../src/client/endpoint.js");
+      const { sendGeneration } = await import("../../src/client/generation-client.js");
+      const agent = new Agent();
+      const endpoint = resolveEndpoint(server.url, "chat");
+      const rec = await sendGeneration(
+        agent,
+        new Clock(),
+        { endpoint, stream: true, headersTimeoutMs: 5000, bodyTimeoutMs: 5000, maxRequestMs: 400 },
+        "{}",
+        { id: "t", scenario: "t", phase: "measure", intendedStartMs: 0 },
+      );
+      await agent.close();
+      assert.equal(rec.outcome, "incomplete");
+      assert.equal(rec.error?.code, "request_timeout");
+      assert.ok(
+        rec.chunkTimesMs.length > 10 && rec.chunkTimesMs.length < 100,
+        `${rec.chunkTimesMs.length} chunks`,
+      );
+    } finally {
+      await server.close();
+    }
+  });
+});
