@@ -20,6 +20,7 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 import { type BudgetFlags, budgetCommand } from "./budget-command.js";
 import { type CompareFlags, compareCommand } from "./compare-command.js";
 import { type DashboardFlags, dashboardCommand } from "./dashboard-command.js";
+import { type DoctorFlags, doctorCommand } from "./doctor-command.js";
 import { type ProbeFlags, probeCommand } from "./probe-command.js";
 import { type ProxyFlags, proxyCommand } from "./proxy-command.js";
 import { type ReportFlags, reportCommand } from "./report-command.js";
@@ -240,6 +241,24 @@ function program(setExit: (code: number) => void): Command {
     .option("--otlp-endpoint <url>", "export spans over OTLP/HTTP (default: OTEL_EXPORTER_OTLP_ENDPOINT)")
     .option("--drain <s>", "on SIGTERM, seconds to let in-flight streams finish", nonNegativeNumber, 30)
     .action(async (opts: ProxyFlags) => setExit(await proxyCommand(opts)));
+
+  p.command("doctor")
+    .description(
+      "send one traced request through the proxy and check that its metrics, logs and traces line up (exit 1: a check failed)",
+    )
+    .requiredOption("--url <url>", "the streamslo proxy, e.g. http://127.0.0.1:9000/v1")
+    .requiredOption("--metrics <url>", "the proxy's admin metrics, e.g. http://127.0.0.1:9464/metrics")
+    .option("--log-file <file>", "the proxy's JSON request log (its --log-file)")
+    .option("--prometheus <url>", "also check that this Prometheus has the proxy's series")
+    .option("--service <name>", "the service name expected everywhere", "streamslo")
+    .option("--otlp-listen <host:port>", "receive the proxy's spans here (its --otlp-endpoint)", hostPort)
+    .option("--model <name>", "model to request (default: the first one GET /v1/models lists)")
+    .addOption(
+      new Option("--api-key <key>", "bearer token (or set STREAMSLO_API_KEY / OPENAI_API_KEY)").env(
+        "STREAMSLO_API_KEY",
+      ),
+    )
+    .action(async (opts: DoctorFlags) => setExit(await doctorCommand(opts)));
 
   p.command("schema")
     .description("print the SLO file's JSON Schema (for editors: yaml-language-server, VS Code)")

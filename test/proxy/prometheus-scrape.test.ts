@@ -16,11 +16,15 @@ const BURST = 30;
  * The proxy's metrics as a real Prometheus sees them: counts survive the scrape, histograms work
  * with histogram_quantile, and the peak gauge catches a burst that the plain gauge misses.
  */
-describe("a real Prometheus scraping the proxy", { skip: !existsSync(PROMETHEUS_BIN) }, () => {
+describe("a real Prometheus scraping the proxy", () => {
   let stack: SimProxy;
   let prom: PrometheusProcess;
 
   before(async () => {
+    assert.ok(
+      existsSync(PROMETHEUS_BIN),
+      `Prometheus at ${PROMETHEUS_BIN} (Debian package prometheus; .ci/run installs it)`,
+    );
     stack = await startSimProxy();
     prom = await startPrometheus(new URL(stack.adminUrl).host);
   });
@@ -76,18 +80,20 @@ describe("a real Prometheus scraping the proxy", { skip: !existsSync(PROMETHEUS_
     });
     const ended = Date.now();
     assert.deepEqual(statuses, Array(BURST).fill(200));
-    assert.ok(ended - started < 500, `the burst took ${ended - started} ms`);
-    assert.ok(ended < scrapedAt + 1000, "the burst ended before the next scrape");
+    const took = `the burst ran from ${started - scrapedAt} to ${ended - scrapedAt} ms after a scrape`;
+    assert.ok(ended < scrapedAt + 1000, `${took}: it must end before the next one`);
 
-    const peak = await until("the burst in the peak gauge", async () => {
-      const v = await prom.query("max_over_time(streamslo_active_streams_peak[30s])");
-      return v !== undefined && v >= 20 ? v : undefined;
-    });
+    // Poll until a scrape after the burst shows it; if none does, the assertion below says what was seen.
+    let peak: number | undefined;
+    await until("the burst in the peak gauge", async () => {
+      peak = await prom.query("max_over_time(streamslo_active_streams_peak[30s])");
+      return peak !== undefined && peak >= 20 ? peak : undefined;
+    }).catch(() => undefined);
     const plain = await prom.query("max_over_time(streamslo_active_streams[30s])");
-    process.stderr.write(
-      `burst ${ended - started} ms after ${started - scrapedAt} ms; peak ${peak} plain ${plain}\n`,
+    assert.ok(peak !== undefined && peak >= 20, `peak ${peak}; ${took}`);
+    assert.ok(
+      plain !== undefined && plain < 10,
+      `the plain gauge should have missed the burst: ${plain}; ${took}`,
     );
-    assert.ok(peak >= 20, `peak ${peak}`);
-    assert.ok(plain !== undefined && plain < 10, `the plain gauge stayed low: ${plain}`);
   });
 });
