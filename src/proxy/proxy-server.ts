@@ -89,10 +89,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     let size = 0;
     req.on("data", (c: Buffer) => {
       size += c.length;
-      if (size > limit) {
-        reject(new Error("too large"));
-        req.destroy();
-      } else parts.push(c);
+      // Over the limit: drop the rest as it comes; destroying the request would cut the socket and lose the 413.
+      if (size > limit) reject(new Error("too large"));
+      else parts.push(c);
     });
     req.on("end", () => resolve(Buffer.concat(parts)));
     req.on("error", reject);
@@ -133,9 +132,10 @@ export class StreamsloProxy {
     this.refreshTimer = setInterval(() => void this.models.refresh(), 60_000);
     this.refreshTimer.unref();
     this.server = createServer({ maxHeaderSize: this.o.maxHeaderBytes }, (req, res) => this.handle(req, res));
-    this.server.on("clientError", (_e, socket) => {
-      if (socket.writable)
-        socket.end("HTTP/1.1 431 Request Header Fields Too Large\r\nconnection: close\r\n\r\n");
+    this.server.on("clientError", (e: NodeJS.ErrnoException, socket) => {
+      const status =
+        e.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
       else socket.destroy();
     });
     this.admin = createServer((req, res) => void this.handleAdmin(req, res));
@@ -192,14 +192,16 @@ export class StreamsloProxy {
     const path = (req.url ?? "/").split("?")[0] as string;
     const llm = isLlmRoute(req.method, path);
     if (this.draining) return sendError(res, 503, "proxy is shutting down", { "retry-after": "1" });
-    if (llm && this.metrics.inFlight >= this.o.maxStreams) {
-      return sendError(res, 429, `more than ${this.o.maxStreams} streams in flight`, { "retry-after": "1" });
-    }
     let body: Buffer;
     try {
       body = await readBody(req, this.o.maxBodyBytes);
     } catch {
-      return sendError(res, 413, `request body over ${this.o.maxBodyBytes} bytes`);
+      return sendError(res, 413, `request body over ${this.o.maxBodyBytes} bytes`, { connection: "close" });
+    }
+    // Checked after the body, in the same synchronous stretch as streamStarted() below: checked
+    // before it, requests with slow bodies all passed while none had started yet.
+    if (llm && this.metrics.inFlight >= this.o.maxStreams) {
+      return sendError(res, 429, `more than ${this.o.maxStreams} streams in flight`, { "retry-after": "1" });
     }
     let model: unknown;
     if (llm) {

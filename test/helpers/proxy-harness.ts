@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import { join } from "node:path";
 import { type ProxyOptions, StreamsloProxy } from "../../src/proxy/proxy-server.js";
+import { tempDir } from "./cli.js";
 
 export interface StartedProxy {
   proxy: StreamsloProxy;
@@ -11,7 +13,10 @@ export interface StartedProxy {
   stop(): Promise<void>;
 }
 
-/** Starts a StreamsloProxy on loopback, port 0 for both listeners, with test-sized defaults. */
+/**
+ * Starts a StreamsloProxy on loopback, port 0 for both listeners, with test-sized defaults; the
+ * request log goes to a temp file (not the test runner's stdout) unless `logFile` is given.
+ */
 export async function startProxy(upstream: string, o: Partial<ProxyOptions> = {}): Promise<StartedProxy> {
   const proxy = new StreamsloProxy({
     upstream,
@@ -26,6 +31,7 @@ export async function startProxy(upstream: string, o: Partial<ProxyOptions> = {}
     maxHeaderBytes: 16 * 1024,
     maxBodyBytes: 1024 * 1024,
     drainMs: 10_000,
+    logFile: join(tempDir(), "proxy.log"),
     ...o,
   });
   const { url, adminUrl } = await proxy.start();
