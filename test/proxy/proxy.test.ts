@@ -481,6 +481,36 @@ describe("streamslo proxy", { timeout: 60_000 }, () => {
       assert.equal(metric(m, PROXY_METRICS.requests, { outcome: "upstream_error" }), 1);
     });
 
+    it("answers 504 when the upstream sends no headers in time, and cuts a stream that goes silent", async () => {
+      const silentHeaders = await startScheduledServer(() => ({
+        headersAtMs: 5000,
+        writes: [],
+        finish: "hang",
+      }));
+      onCleanup(silentHeaders.close);
+      const p = await startProxy(silentHeaders.origin, { upstreamTimeoutMs: 300 });
+      onCleanup(p.stop);
+      const r = await exchange(p.url + CHAT, { body: chatBody() });
+      assert.equal(r.status, 504);
+      assert.match(r.body.toString(), /headers_timeout/);
+      const m = await scrape(p.adminUrl);
+      assert.equal(metric(m, PROXY_METRICS.requests, { outcome: "timeout" }), 1);
+
+      const silentBody = await startScheduledServer(() => ({
+        writes: [{ atMs: 0, data: chat.token("a") }],
+        finish: "hang",
+      }));
+      onCleanup(silentBody.close);
+      const q = await startProxy(silentBody.origin, { upstreamTimeoutMs: 300 });
+      onCleanup(q.stop);
+      const cut = await exchange(q.url + CHAT, { body: chatBody() });
+      assert.equal(cut.complete, false, "the client sees the stream cut, not a clean end");
+      await waitFor(
+        async () => metric(await scrape(q.adminUrl), PROXY_METRICS.requests, { outcome: "timeout" }) === 1,
+        3000,
+      );
+    });
+
     it("survives malformed requests", async () => {
       const upstream = await startScheduledServer(() => ({ writes: evenStream(5, 1, 3) }));
       onCleanup(upstream.close);
