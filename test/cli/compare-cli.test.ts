@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { runCli, tempDir } from "../helpers/cli.js";
+
+async function run(extra: string[]): Promise<string> {
+  const out = tempDir();
+  const r = await runCli([
+    "bench",
+    "--sim-preset",
+    "fast",
+    "-c",
+    "2",
+    "-n",
+    "40",
+    "--baseline",
+    "0",
+    "--out",
+    out,
+    "-q",
+    ...extra,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  return join(out, readdirSync(out)[0] as string);
+}
+
+describe("streamslo compare", () => {
+  it("finds a real slowdown significant, and a re-run of the same setup not", async () => {
+    const a = await run(["--sim-decode-ms", "1"]);
+    const slower = await run(["--sim-decode-ms", "3"]);
+    const md = join(tempDir(), "compare.md");
+    const r = await runCli(["compare", a, slower, "--fail-on-regression", "--markdown", md]);
+    assert.equal(r.code, 99, r.stdout + r.stderr);
+    assert.match(r.stdout, /regression/);
+    assert.match(r.stdout, /Mann-Whitney U/);
+    assert.match(readFileSync(md, "utf8"), /\| c=2 \|/);
+    const json = JSON.parse((await runCli(["compare", a, slower, "--json"])).stdout);
+    const tpot = json.levels[0].metrics.find((m: { metric: string }) => m.metric === "tpot");
+    assert.equal(tpot.verdict, "regression");
+    assert.ok(tpot.change > 0.5, `TPOT change ${tpot.change}`);
+    const same = await runCli(["compare", a, a, "--fail-on-regression"]);
+    assert.equal(same.code, 0, same.stdout);
+  });
+
+  it("a folder that is not a run exits 2 with one line", async () => {
+    const r = await runCli(["compare", tempDir(), tempDir()]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /no summary\.json here; pass a folder written by streamslo bench/);
+  });
+});
