@@ -8,6 +8,8 @@ import { Distribution } from "../src/core/histogram.js";
 
 export interface AccuracyRow {
   streams: number;
+  /** Whether the streams' tokens were spread over the ITL, or all emitted in the same tick. */
+  staggered: boolean;
   tokens: number;
   /** Arrival minus emission, per token (ms): what the client adds to what it measures. */
   delivery_p50_ms: number;
@@ -21,9 +23,10 @@ export interface AccuracyRow {
   ttft_error_p99_ms: number;
 }
 
-async function startEmitter(): Promise<{ port: number; stop(): void }> {
+async function startEmitter(staggered: boolean): Promise<{ port: number; stop(): void }> {
   const child = spawn(process.execPath, [fileURLToPath(new URL("./emitter.js", import.meta.url))], {
     stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, EMIT_STAGGER: staggered ? "1" : "0" },
   });
   const port = await new Promise<number>((resolve) =>
     child.stdout.once("data", (d: Buffer) => resolve(Number(d.toString().trim()))),
@@ -32,8 +35,8 @@ async function startEmitter(): Promise<{ port: number; stop(): void }> {
 }
 
 /** Runs `streams` concurrent streams once and compares every token's arrival with its emission. */
-export async function accuracyAt(streams: number): Promise<AccuracyRow> {
-  const emitter = await startEmitter();
+export async function accuracyAt(streams: number, staggered: boolean): Promise<AccuracyRow> {
+  const emitter = await startEmitter(staggered);
   const agent = new Agent({ connections: null, keepAliveTimeout: 60_000 });
   const clock = new Clock();
   const base = performance.timeOrigin + clock.originMs;
@@ -81,6 +84,7 @@ export async function accuracyAt(streams: number): Promise<AccuracyRow> {
   const r3 = (x: number) => Number(x.toFixed(3));
   return {
     streams,
+    staggered,
     tokens,
     delivery_p50_ms: r3(delivery.percentile(50)),
     delivery_p99_ms: r3(delivery.percentile(99)),

@@ -12,13 +12,19 @@ const ttftMs = Number(process.env.EMIT_TTFT_MS ?? 50);
 const itlMs = Number(process.env.EMIT_ITL_MS ?? 20);
 const tokens = Number(process.env.EMIT_TOKENS ?? 20);
 const abs = () => performance.timeOrigin + performance.now();
+/** EMIT_STAGGER=1 spreads streams' token times across the ITL; 0 makes every stream emit in the same tick. */
+const stagger = process.env.EMIT_STAGGER === "1";
+let requests = 0;
 
 const server = createServer((req, res) => {
   req.resume();
   req.on("end", () => {
+    res.socket?.setNoDelay(true);
     res.writeHead(200, { "content-type": "text/event-stream" });
     let i = 0;
-    const t0 = performance.now();
+    // A fixed, well-spread phase per request (golden-ratio steps), so runs repeat exactly.
+    const phase = stagger ? ((requests++ * 0.618034) % 1) * itlMs : 0;
+    const t0 = performance.now() + phase;
     const next = () => {
       if (res.destroyed) return;
       const last = i === tokens - 1;
@@ -33,7 +39,7 @@ const server = createServer((req, res) => {
       i++;
       setTimeout(next, Math.max(0, t0 + ttftMs + i * itlMs - performance.now()));
     };
-    setTimeout(next, ttftMs);
+    setTimeout(next, ttftMs + phase);
   });
 });
 server.keepAliveTimeout = 60_000;

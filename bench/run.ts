@@ -19,10 +19,12 @@ const machine = {
 process.stderr.write(`machine: ${JSON.stringify(machine)}\n`);
 
 const accuracy = [];
-for (const streams of [1, 16, 256, 1024]) {
-  const row = await accuracyAt(streams);
-  process.stderr.write(`accuracy ${JSON.stringify(row)}\n`);
-  accuracy.push(row);
+for (const staggered of [true, false]) {
+  for (const streams of [1, 16, 256, 1024]) {
+    const row = await accuracyAt(streams, staggered);
+    process.stderr.write(`accuracy ${JSON.stringify(row)}\n`);
+    accuracy.push(row);
+  }
 }
 const pacing = [];
 for (const rate of [10, 100, 500, 1000, 2000]) {
