@@ -105,6 +105,16 @@ function ms(v: number): string {
   return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
 }
 
+/** Columns padded to their widest cell: the first left-aligned (names), the rest right-aligned (numbers). */
+function alignedTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
+      .join("  ");
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
 /** A fixed-width table for the terminal: one row per level, latencies in ms. */
 export function terminalTable(results: LevelResult[]): string {
   const levels = results.map((r) => r.summary);
@@ -149,12 +159,7 @@ export function terminalTable(results: LevelResult[]): string {
     s.output_token_throughput.toFixed(1),
     ...(withGoodput ? [(100 * s.goodput.share).toFixed(1)] : []),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
-      .join("  ");
-  return [line(header), ...rows.map(line)].join("\n");
+  return alignedTable(header, rows);
 }
 
 /** Lines that name each error code and its count, per level; empty when all went well. */
@@ -190,12 +195,7 @@ export function objectivesTable(results: LevelResult[]): string {
       return x ? `${observed(x.observed, x.objective)} ${x.pass ? "pass" : "FAIL"}` : "-";
     }),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
-      .join("  ");
-  return [line(header), ...rows.map(line)].join("\n");
+  return alignedTable(header, rows);
 }
 
 /** Goodput, what the failing requests missed, output quality, and validity warnings, per level. */

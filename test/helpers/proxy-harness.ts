@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { join } from "node:path";
+import { createRng } from "../../src/core/rng.js";
 import { type ProxyOptions, StreamsloProxy } from "../../src/proxy/proxy-server.js";
 import { tempDir } from "./cli.js";
 
@@ -51,17 +52,8 @@ export function sha256(b: Buffer | string): string {
   return createHash("sha256").update(b).digest("hex");
 }
 
-/** mulberry32: a small seeded PRNG, so every "random" payload is the same on every run. */
-export function seededRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded random numbers (the product's own generator), so every "random" payload repeats exactly. */
+export const seededRng = createRng;
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
