@@ -5,6 +5,8 @@ export { type RequestMeta, type SendOptions, sendGeneration } from "./client/gen
 export { type Discovery, discoverModels } from "./client/model-discovery.js";
 export { type ProbeTimeline, probeOnce } from "./client/probe.js";
 export { buildRequestBody, type GenerationParams } from "./client/request-body.js";
+export { type SttStreamOptions, streamStt } from "./client/speech/stt-stream.js";
+export { streamTts, type TtsStreamOptions } from "./client/speech/tts-stream.js";
 export { type ArrivalSpec, arrivalTimes } from "./core/arrivals.js";
 export { type FluidityDeadlines, fluidityIndex } from "./core/fluidity.js";
 export { Distribution, type SerializedDistribution, type Stats } from "./core/histogram.js";
@@ -18,6 +20,13 @@ export { type RequestMetrics, requestMetrics } from "./core/request-metrics.js";
 export { judgeRequest } from "./core/request-slo.js";
 export { evaluateObjectives, type ObjectiveResult } from "./core/slo-eval.js";
 export { parseSloYaml, type SloSpec, sloFileSchema } from "./core/slo-spec.js";
+export { SpeechAggregate, type SpeechLevelSummary } from "./core/speech/speech-aggregate.js";
+export { sttMetrics, ttsMetrics } from "./core/speech/speech-metrics.js";
+export type { SpeechRecord, SttRecord, TtsRecord } from "./core/speech/speech-record.js";
+export { STT_PROTOCOLS, type SttProtocol } from "./core/speech/stt-protocols.js";
+export { VOICE_TARGETS, type VoiceTargets } from "./core/speech/voice-targets.js";
+export { parseWav, resample, toneUtterance } from "./core/speech/wav.js";
+export { wer, wordErrors } from "./core/speech/wer.js";
 export { StreamAccumulator, type StreamSummary } from "./core/stream-accumulator.js";
 export { DEFAULT_PROMPT, requestInput, type Workload } from "./core/workload.js";
 export {
@@ -32,6 +41,7 @@ export {
 export { type CapacityResult, findCapacity } from "./load/capacity-search.js";
 export { runClosedLoop } from "./load/closed-loop.js";
 export { runOpenLoop } from "./load/open-loop.js";
+export { type SpeechPlan, SpeechRunner } from "./load/speech-run.js";
 export { runAutoSweep } from "./load/sweep.js";
 export { BatchEngine, type EngineParams } from "./sim/engine.js";
 export { PRESETS, type SimParams, simParams } from "./sim/presets.js";

@@ -24,11 +24,14 @@ import {
 } from "../output/summary-formats.js";
 import { VERSION } from "../version.js";
 import { EXIT, UsageError } from "./exit-codes.js";
+import { interruptSignal } from "./interrupt.js";
 import { Progress } from "./progress.js";
 import { loadSlo } from "./slo-option.js";
+import { speechBenchCommand } from "./speech-bench-command.js";
+import type { SpeechFlags } from "./speech-options.js";
 import { resolveTarget, type TargetFlags } from "./target-options.js";
 
-export interface BenchFlags extends TargetFlags {
+export interface BenchFlags extends TargetFlags, SpeechFlags {
   concurrency?: number[];
   rate?: number[];
   arrivals?: ArrivalProcess;
@@ -96,6 +99,7 @@ function loadPlan(f: BenchFlags, hasObjectives: boolean): Plan {
 }
 
 export async function benchCommand(f: BenchFlags): Promise<number> {
+  if (f.protocol !== undefined && f.protocol !== "openai") return speechBenchCommand(f);
   if (f.csv !== undefined) {
     const header = csvHeaderOf(f.csv);
     if (header !== undefined && header !== CSV_HEADER) {
@@ -140,14 +144,7 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
   const server = await serverObserver(f, target.endpoint.origin, target.model);
   const jsonl = new JsonlWriter(join(dir, "requests.jsonl"));
   const progress = new Progress(!f.quiet && !f.json);
-  const interrupt = new AbortController();
-  const onSignal = () => {
-    if (interrupt.signal.aborted) return;
-    process.stderr.write("\ninterrupted: aborting in-flight requests and writing results\n");
-    interrupt.abort();
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const interrupt = interruptSignal("aborting in-flight requests");
   const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: null, pipelining: 1 });
   const levels: LevelResult[] = [];
   let capacity: CapacityResult | undefined;
@@ -229,8 +226,7 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
   } finally {
     progress.stop();
     jsonl.close();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    interrupt.dispose();
     await dispatcher.close().catch(() => undefined);
     await target.sim?.close();
   }

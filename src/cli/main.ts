@@ -27,6 +27,7 @@ import { type ReportFlags, reportCommand } from "./report-command.js";
 import { type RulesFlags, rulesCommand } from "./rules-command.js";
 import { type SimCommandFlags, simCommand } from "./sim-command.js";
 import { addSimOptions } from "./sim-options.js";
+import { addSpeechOptions } from "./speech-options.js";
 import { addTargetOptions } from "./target-options.js";
 
 function program(setExit: (code: number) => void): Command {
@@ -41,101 +42,107 @@ function program(setExit: (code: number) => void): Command {
         write(`streamslo: ${str.replace(/^error: /, "").trimEnd()} (see --help)\n`),
     });
 
-  addTargetOptions(
-    p
-      .command("bench")
-      .description(
-        "load an endpoint at each level and report TTFT, TPOT, ITL, E2E, throughput, goodput and SLO verdicts",
-      )
-      .option(
-        "-c, --concurrency <list>",
-        "closed loop: concurrency levels, e.g. 1,4,8 (default)",
-        positiveIntList,
-      )
-      .option("-r, --rate <list>", "open loop: request rates per second, e.g. 1,2,4", positiveNumberList)
-      .addOption(
-        new Option("--arrivals <process>", "open-loop arrival process (default poisson)").choices([
-          "constant",
-          "poisson",
-          "gamma",
-        ]),
-      )
-      .option("--burstiness <b>", "gamma shape: 1 = Poisson, < 1 burstier, > 1 smoother", positiveNumber, 1)
-      .option("--ramp-up <s>", "open loop: seconds to ramp the rate up linearly from 0", durationSeconds, 0)
-      .option(
-        "--max-concurrency <n>",
-        "open loop: cap on requests in flight (the rest queue, and the wait counts)",
-        positiveInt,
-      )
-      .addOption(
-        new Option(
-          "--sweep <kind>",
-          "auto: synchronous and saturated throughput, then rates between",
-        ).choices(["auto"]),
-      )
-      .option("--sweep-levels <k>", "rates spread by --sweep auto", positiveInt, 5)
-      .option("--sweep-max-concurrency <c>", "concurrency that finds saturated throughput", positiveInt, 64)
-      .option("-n, --n <count>", "measured requests per level", positiveInt, 32)
-      .option(
-        "--server-metrics <url>",
-        "the server's Prometheus metrics (default: {url origin}/metrics when it answers; none: off)",
-      )
-      .option(
-        "--baseline <n>",
-        "plain-HTTP reference requests of each kind before the load (0: none)",
-        nonNegativeInt,
-        3,
-      )
-      .option(
-        "--duration <s>",
-        "measure each level for this long (e.g. 60s, 2m); -n becomes an upper bound",
-        durationSeconds,
-      )
-      .option(
-        "--warmup <count>",
-        "warm-up requests per level, not measured (default: one per user, or 1 s of arrivals)",
-        nonNegativeInt,
-      )
-      .option(
-        "--slo <file|objective>",
-        "SLO file (YAML) or an inline objective like 'ttft p(95)<300ms'; repeatable",
-        collect,
-        [],
-      )
-      .option("--find-capacity", "search the highest load that meets the SLO objectives", false)
-      .addOption(
-        new Option("--capacity-mode <mode>", "search request rate or concurrency (default rate)").choices([
-          "rate",
-          "concurrency",
-        ]),
-      )
-      .option("--capacity-start <x>", "first load the search tries", positiveNumber, 1)
-      .option("--capacity-max <x>", "highest load the search tries", positiveNumber, 1024)
-      .option(
-        "--capacity-tolerance <share>",
-        "stop when passing and failing loads are this close",
-        positiveNumber,
-        0.1,
-      )
-      .option("--capacity-budget <s>", "time budget for the search (e.g. 10m)", durationSeconds, 600)
-      .option("--max-error-rate <share>", "stop the run when a level's failed share passes this", probability)
-      .option(
-        "--max-send-lag-ms <ms>",
-        "mark a level invalid when send lag p99 passes this",
-        nonNegativeNumber,
-        10,
-      )
-      .option(
-        "--max-loop-lag-ms <ms>",
-        "mark a level invalid when the client's event-loop lag p99 passes this",
-        nonNegativeNumber,
-        20,
-      )
-      .option("--out <dir>", "folder for run folders", "runs")
-      .option("--label <name>", "label in the run folder's name")
-      .option("--csv <file>", "also append summary rows to this CSV file")
-      .option("--json", "print only JSON on stdout", false)
-      .option("-q, --quiet", "no progress on stderr", false),
+  addSpeechOptions(
+    addTargetOptions(
+      p
+        .command("bench")
+        .description(
+          "load an endpoint at each level and report TTFT, TPOT, ITL, E2E, throughput, goodput and SLO verdicts",
+        )
+        .option(
+          "-c, --concurrency <list>",
+          "closed loop: concurrency levels, e.g. 1,4,8 (default)",
+          positiveIntList,
+        )
+        .option("-r, --rate <list>", "open loop: request rates per second, e.g. 1,2,4", positiveNumberList)
+        .addOption(
+          new Option("--arrivals <process>", "open-loop arrival process (default poisson)").choices([
+            "constant",
+            "poisson",
+            "gamma",
+          ]),
+        )
+        .option("--burstiness <b>", "gamma shape: 1 = Poisson, < 1 burstier, > 1 smoother", positiveNumber, 1)
+        .option("--ramp-up <s>", "open loop: seconds to ramp the rate up linearly from 0", durationSeconds, 0)
+        .option(
+          "--max-concurrency <n>",
+          "open loop: cap on requests in flight (the rest queue, and the wait counts)",
+          positiveInt,
+        )
+        .addOption(
+          new Option(
+            "--sweep <kind>",
+            "auto: synchronous and saturated throughput, then rates between",
+          ).choices(["auto"]),
+        )
+        .option("--sweep-levels <k>", "rates spread by --sweep auto", positiveInt, 5)
+        .option("--sweep-max-concurrency <c>", "concurrency that finds saturated throughput", positiveInt, 64)
+        .option("-n, --n <count>", "measured requests per level", positiveInt, 32)
+        .option(
+          "--server-metrics <url>",
+          "the server's Prometheus metrics (default: {url origin}/metrics when it answers; none: off)",
+        )
+        .option(
+          "--baseline <n>",
+          "plain-HTTP reference requests of each kind before the load (0: none)",
+          nonNegativeInt,
+          3,
+        )
+        .option(
+          "--duration <s>",
+          "measure each level for this long (e.g. 60s, 2m); -n becomes an upper bound",
+          durationSeconds,
+        )
+        .option(
+          "--warmup <count>",
+          "warm-up requests per level, not measured (default: one per user, or 1 s of arrivals)",
+          nonNegativeInt,
+        )
+        .option(
+          "--slo <file|objective>",
+          "SLO file (YAML) or an inline objective like 'ttft p(95)<300ms'; repeatable",
+          collect,
+          [],
+        )
+        .option("--find-capacity", "search the highest load that meets the SLO objectives", false)
+        .addOption(
+          new Option("--capacity-mode <mode>", "search request rate or concurrency (default rate)").choices([
+            "rate",
+            "concurrency",
+          ]),
+        )
+        .option("--capacity-start <x>", "first load the search tries", positiveNumber, 1)
+        .option("--capacity-max <x>", "highest load the search tries", positiveNumber, 1024)
+        .option(
+          "--capacity-tolerance <share>",
+          "stop when passing and failing loads are this close",
+          positiveNumber,
+          0.1,
+        )
+        .option("--capacity-budget <s>", "time budget for the search (e.g. 10m)", durationSeconds, 600)
+        .option(
+          "--max-error-rate <share>",
+          "stop the run when a level's failed share passes this",
+          probability,
+        )
+        .option(
+          "--max-send-lag-ms <ms>",
+          "mark a level invalid when send lag p99 passes this",
+          nonNegativeNumber,
+          10,
+        )
+        .option(
+          "--max-loop-lag-ms <ms>",
+          "mark a level invalid when the client's event-loop lag p99 passes this",
+          nonNegativeNumber,
+          20,
+        )
+        .option("--out <dir>", "folder for run folders", "runs")
+        .option("--label <name>", "label in the run folder's name")
+        .option("--csv <file>", "also append summary rows to this CSV file")
+        .option("--json", "print only JSON on stdout", false)
+        .option("-q, --quiet", "no progress on stderr", false),
+    ),
   ).action(async (opts: BenchFlags) => setExit(await benchCommand(opts)));
 
   addTargetOptions(

@@ -1,15 +1,20 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RequestRecord } from "../core/record.js";
-import { allCharts, MARKDOWN_CHARTS } from "../core/report/chart-specs.js";
+import { allCharts, type Chart, MARKDOWN_CHARTS } from "../core/report/chart-specs.js";
 import type { ReportInput, ReportLevel } from "../core/report/report-input.js";
-import type { TextBlock } from "../core/report/report-markdown.js";
-import { reportMarkdown } from "../core/report/report-markdown.js";
+import {
+  documentMarkdown,
+  endpointDocument,
+  type ReportDocument,
+  type TextBlock,
+} from "../core/report/report-markdown.js";
 import { TimelineSampler, TimeSeriesBuilder } from "../core/report/time-series.js";
 import { budgetText, burnDownChart } from "../core/slo/budget-text.js";
 import { SliEventCollector } from "../core/slo/sli-events.js";
+import { type SpeechRunDoc, speechCharts, speechDocument } from "../core/speech/speech-report.js";
 import { renderSvg } from "../output/chart-render.js";
-import { reportHtml } from "../output/report-html.js";
+import { documentHtml } from "../output/report-html.js";
 import { RunReadError, readSummaryDocument, streamRecords } from "../output/run-reader.js";
 import { budgetResults } from "./budget-command.js";
 import { EXIT, UsageError } from "./exit-codes.js";
@@ -70,6 +75,25 @@ export interface ReportFlags {
 
 /** Writes report.md (with charts/*.svg) and a self-contained report.html into the run folder. */
 export async function reportCommand(dir: string, f: ReportFlags): Promise<number> {
+  let doc: { kind?: string };
+  try {
+    doc = readSummaryDocument(dir) as { kind?: string };
+  } catch (err) {
+    if (err instanceof RunReadError) throw new UsageError(err.message);
+    throw err;
+  }
+  if (doc.kind === "speech") {
+    if (f.slo)
+      throw new UsageError("--slo budgets apply to LLM runs; a speech run is held to its voice targets");
+    const run = doc as unknown as SpeechRunDoc;
+    return writeReport(
+      dir,
+      speechDocument(run),
+      speechCharts(run),
+      speechCharts(run).map((c) => c.id),
+      f.json,
+    );
+  }
   let input: ReportInput;
   const spec = f.slo ? productionSpec(f.slo) : undefined;
   const collector = spec ? new SliEventCollector(spec.slos) : undefined;
@@ -89,22 +113,38 @@ export async function reportCommand(dir: string, f: ReportFlags): Promise<number
     });
     chartList.push(burnDownChart(budgets));
   }
+  return writeReport(
+    dir,
+    endpointDocument(input, blocks),
+    chartList,
+    [...MARKDOWN_CHARTS, "budget-burn-down"],
+    f.json,
+  );
+}
+
+/** Renders the charts and writes report.md (with the chosen charts as SVG files) and report.html. */
+async function writeReport(
+  dir: string,
+  doc: ReportDocument,
+  chartList: Chart[],
+  markdownCharts: string[],
+  json: boolean,
+): Promise<number> {
   const charts = await Promise.all(chartList.map(async (c) => ({ ...c, svg: await renderSvg(c) })));
   mkdirSync(join(dir, "charts"), { recursive: true });
-  const mdCharts = charts.filter((c) => MARKDOWN_CHARTS.includes(c.id) || c.id === "budget-burn-down");
+  const mdCharts = charts.filter((c) => markdownCharts.includes(c.id));
   for (const c of mdCharts) writeFileSync(join(dir, "charts", `${c.id}.svg`), c.svg);
   const md = join(dir, "report.md");
   const html = join(dir, "report.html");
   writeFileSync(
     md,
-    reportMarkdown(
-      input,
+    documentMarkdown(
+      doc,
       mdCharts.map((c) => ({ title: c.title, file: `charts/${c.id}.svg` })),
-      blocks,
     ),
   );
-  writeFileSync(html, reportHtml(input, charts, blocks));
-  if (f.json)
+  writeFileSync(html, documentHtml(doc, charts));
+  if (json)
     process.stdout.write(
       `${JSON.stringify({ markdown: md, html, charts: mdCharts.map((c) => join(dir, "charts", `${c.id}.svg`)) })}\n`,
     );

@@ -1,4 +1,6 @@
 import { startSimServer } from "../sim/sim-server.js";
+import { STT_SIM_PATHS } from "../sim/speech/stt-sim.js";
+import { TTS_SIM_PATH } from "../sim/speech/tts-sim.js";
 import { type SimFlags, simParamsFrom } from "./sim-options.js";
 
 export interface SimCommandFlags extends SimFlags {
@@ -11,6 +13,10 @@ export async function simCommand(f: SimCommandFlags): Promise<number> {
   const sim = await startSimServer(params, f.listen.host, f.listen.port);
   process.stdout.write(
     `streamslo simulator listening on ${sim.baseUrl} (model ${params.model}, preset ${f.simPreset}); metrics at ${sim.origin}/metrics\n`,
+  );
+  const ws = sim.origin.replace(/^http/, "ws");
+  process.stdout.write(
+    `speech: STT WebSocket at ${ws}${STT_SIM_PATHS.vosk} (Vosk), ${ws}${STT_SIM_PATHS.whisperlive} (WhisperLive), ${ws}${STT_SIM_PATHS.deepgram} (Deepgram); TTS at ${sim.origin}${TTS_SIM_PATH}\n`,
   );
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);

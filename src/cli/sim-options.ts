@@ -19,6 +19,9 @@ export interface SimFlags {
   faultSlowFirstByte: number;
   slowFirstByteMs: number;
   faultInbandError: number;
+  simRtf?: number;
+  simRtfPerStream?: number;
+  simSttWer?: number;
 }
 
 /** Adds the simulator's flags (used by `sim`, and by `bench`/`probe` when no --url is given). */
@@ -53,7 +56,10 @@ export function addSimOptions(cmd: Command): Command {
       'share of streams that end with data: {"error": ...}',
       probability,
       0,
-    );
+    )
+    .option("--sim-rtf <x>", "speech real-time factor (STT and TTS) with one stream", nonNegativeNumber)
+    .option("--sim-rtf-per-stream <x>", "speech RTF added per extra concurrent stream", nonNegativeNumber)
+    .option("--sim-stt-wer <share>", "share of words the simulated recogniser gets wrong", probability);
 }
 
 export function simParamsFrom(f: SimFlags): SimParams {
@@ -74,5 +80,10 @@ export function simParamsFrom(f: SimFlags): SimParams {
     slowFirstByteMs: f.slowFirstByteMs,
     inbandErrorRate: f.faultInbandError,
   };
+  for (const s of [p.speech.stt, p.speech.tts]) {
+    if (f.simRtf !== undefined) s.baseRtf = f.simRtf;
+    if (f.simRtfPerStream !== undefined) s.rtfPerStream = f.simRtfPerStream;
+  }
+  if (f.simSttWer !== undefined) p.speech.stt.wordErrorRate = f.simSttWer;
   return p;
 }

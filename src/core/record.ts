@@ -6,7 +6,8 @@ export type Phase = "warmup" | "measure" | "cooldown" | "baseline";
 
 /**
  * Stable error codes. `http_<status>` covers any non-2xx status (e.g. `http_503`).
- * Codes that make a request `incomplete` rather than `error`: stream_dropped, stream_reset.
+ * Codes that make a request `incomplete` rather than `error`: stream_dropped, stream_reset, and for
+ * speech streams ws_closed (the connection closed before the final transcript).
  */
 export type ErrorCode =
   | `http_${number}`
@@ -25,6 +26,10 @@ export type ErrorCode =
   | "not_sse"
   | "invalid_json"
   | "aborted"
+  | "ws_closed"
+  | "ws_error"
+  | "server_busy"
+  | "server_error"
   | "client_error";
 
 export interface RequestError {

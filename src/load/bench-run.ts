@@ -1,4 +1,3 @@
-import { setMaxListeners } from "node:events";
 import type { Dispatcher } from "undici";
 import type { Clock } from "../client/clock.js";
 import { type SendOptions, sendGeneration } from "../client/generation-client.js";
@@ -15,6 +14,7 @@ import { ClientHealth, DEFAULT_VALIDITY, type Validity, type ValidityLimits } fr
 import { runClosedLoop } from "./closed-loop.js";
 import type { LoopIo } from "./load-loop.js";
 import { runOpenLoop } from "./open-loop.js";
+import { StoppableRunner } from "./run-stop.js";
 import type { ServerObserver } from "./server-observer.js";
 
 /** One load level: a number of concurrent users (closed loop) or an offered rate (open loop). */
@@ -97,12 +97,10 @@ export function levelInfo(level: LoadLevel, stream: boolean): LevelInfo {
  * completes. Keeps what all levels share: the connection pool, the clock, the request counter
  * and the reasons to stop early.
  */
-export class BenchRunner {
+export class BenchRunner extends StoppableRunner<StopReason> {
   private seq = 0;
   private seen = 0;
   private sameFailures = 0;
-  private readonly stopAll = new AbortController();
-  stopReason?: StopReason;
 
   constructor(
     readonly plan: BenchPlan,
@@ -111,25 +109,11 @@ export class BenchRunner {
     private readonly hooks: BenchHooks = {},
     signal?: AbortSignal,
   ) {
-    setMaxListeners(0, this.stopAll.signal); // one listener per in-flight request
-    signal?.addEventListener(
-      "abort",
-      () => {
-        this.stopReason ??= { kind: "interrupted" };
-        this.stopAll.abort();
-      },
-      { once: true },
-    );
-    if (signal?.aborted) this.stopAll.abort();
-  }
-
-  get stopped(): boolean {
-    return this.stopAll.signal.aborted;
+    super(signal, { kind: "interrupted" });
   }
 
   private stop(reason: StopReason): void {
-    this.stopReason ??= reason;
-    this.stopAll.abort();
+    this.halt.stop(reason);
   }
 
   /** Runs one level to its end (or the run's stop) and returns its summary, objectives and validity. */
@@ -145,7 +129,7 @@ export class BenchRunner {
     const criteria = plan.slo?.request;
 
     const io: LoopIo = {
-      stop: this.stopAll.signal,
+      stop: this.halt.signal,
       now: () => this.clock.now(),
       send: (phase: Phase, intendedStartMs: number | undefined, signal: AbortSignal) => {
         const index = this.seq++;

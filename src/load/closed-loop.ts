@@ -1,7 +1,11 @@
 import { type LoopBounds, type LoopIo, PhaseTracker, signalFor } from "./load-loop.js";
 
 /** Closed loop: `concurrency` users, each sending its next request when its last one ends. */
-export async function runClosedLoop(concurrency: number, bounds: LoopBounds, io: LoopIo): Promise<void> {
+export async function runClosedLoop<R>(
+  concurrency: number,
+  bounds: LoopBounds,
+  io: LoopIo<R>,
+): Promise<void> {
   const tracker = new PhaseTracker(bounds);
   const user = async () => {
     while (!io.stop.aborted) {

@@ -1,10 +1,13 @@
 import type { Phase, RequestRecord } from "../core/record.js";
 
-/** What a load loop needs from the bench: a way to send, a sink for records, and a stop signal. */
-export interface LoopIo {
+/**
+ * What a load loop needs from the bench: a way to send, a sink for records, and a stop signal.
+ * `R` is the record a request yields (a generation, or a speech stream).
+ */
+export interface LoopIo<R = RequestRecord> {
   /** Sends one request; `intendedStartMs` is the schedule's send time (open loop). Never rejects. */
-  send(phase: Phase, intendedStartMs: number | undefined, signal: AbortSignal): Promise<RequestRecord>;
-  onRecord(rec: RequestRecord): void;
+  send(phase: Phase, intendedStartMs: number | undefined, signal: AbortSignal): Promise<R>;
+  onRecord(rec: R): void;
   /** Once aborted, no new request starts and in-flight ones are aborted. */
   stop: AbortSignal;
   now(): number;

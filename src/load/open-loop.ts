@@ -16,7 +16,7 @@ export interface OpenLoopOptions {
  * slowness shows up as latency instead of as less load (no coordinated omission). Each record
  * keeps its intended send time; when --max-concurrency holds a request back, the wait counts.
  */
-export async function runOpenLoop(o: OpenLoopOptions, bounds: LoopBounds, io: LoopIo): Promise<void> {
+export async function runOpenLoop<R>(o: OpenLoopOptions, bounds: LoopBounds, io: LoopIo<R>): Promise<void> {
   const tracker = new PhaseTracker(bounds);
   const times = arrivalTimes(o.arrivals, createRng(o.seed));
   const inFlight = new Set<Promise<void>>();

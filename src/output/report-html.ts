@@ -1,7 +1,6 @@
-import { notes } from "../core/report/endpoint-notes.js";
 import type { ReportInput } from "../core/report/report-input.js";
-import type { TextBlock } from "../core/report/report-markdown.js";
-import { type Table, tables } from "../core/report/report-tables.js";
+import { endpointDocument, type ReportDocument, type TextBlock } from "../core/report/report-markdown.js";
+import type { Table } from "../core/report/report-tables.js";
 
 function esc(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -30,13 +29,12 @@ td:first-child,th:first-child{text-align:left}code{background:#f4f6f8;padding:0 
 figure{margin:0;border:1px solid #dde1e6;padding:.5rem}figcaption{font-size:13px;color:#5a6570}
 `;
 
-/** report.html: one self-contained file (inline CSS and SVG, no scripts, no network). */
-export function reportHtml(
-  r: ReportInput,
+/** A report as one self-contained HTML file (inline CSS and SVG, no scripts, no network). */
+export function documentHtml(
+  d: ReportDocument,
   charts: { id: string; title: string; svg: string }[],
-  blocks: TextBlock[] = [],
 ): string {
-  const sections = notes(r)
+  const sections = d.sections
     .map((s) => {
       const ps = s.paragraphs.map((p) => `<p>${inline(p)}</p>`).join("\n");
       const bs = s.bullets?.length
@@ -50,17 +48,26 @@ export function reportHtml(
     .join("\n");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Endpoint SLO notes: ${esc(r.model)}</title><style>${STYLE}</style></head>
+<title>${esc(d.title)}</title><style>${STYLE}</style></head>
 <body>
-<h1>Endpoint SLO notes: ${esc(r.model)}</h1>
-<p>Run <code>${esc(r.runId)}</code>, started ${esc(r.startedAt)}, against ${esc(r.simulator ? "the streamslo simulator" : r.url)} (${esc(r.api)} API). Every number below comes from this run's measurements.</p>
+<h1>${esc(d.title)}</h1>
+<p>${inline(d.intro)}</p>
 ${sections}
-${tables(r).map(htmlTable).join("\n")}
-${blocks.map((b) => `<h2>${esc(b.title)}</h2>\n<pre>${esc(b.text)}</pre>`).join("\n")}
+${d.tables.map(htmlTable).join("\n")}
+${d.blocks.map((b) => `<h2>${esc(b.title)}</h2>\n<pre>${esc(b.text)}</pre>`).join("\n")}
 <h2>Charts</h2>
 <div class="charts">
 ${figures}
 </div>
 </body></html>
 `;
+}
+
+/** report.html of an LLM run. */
+export function reportHtml(
+  r: ReportInput,
+  charts: { id: string; title: string; svg: string }[],
+  blocks: TextBlock[] = [],
+): string {
+  return documentHtml(endpointDocument(r, blocks), charts);
 }

@@ -1,6 +1,5 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import type { RequestRecord } from "../core/record.js";
 
 /** A run's folder name: UTC timestamp plus a label, e.g. "20261123-081500-sim". */
 export function runId(start: Date, label: string): string {
@@ -29,7 +28,7 @@ export class JsonlWriter {
     this.fd = openSync(path, "a");
   }
 
-  write(rec: RequestRecord): void {
+  write(rec: object): void {
     if (this.fd === undefined) return;
     writeSync(this.fd, `${JSON.stringify(rec)}\n`);
     this.count++;

@@ -47,8 +47,9 @@ export function readSummaryDocument(dir: string): SummaryDocument {
   if (!isObject(doc) || !Array.isArray(doc.levels)) {
     throw new RunReadError(`${path}: no "levels" array; ${HINT}`);
   }
+  const speech = doc.kind === "speech";
   doc.levels.forEach((level: unknown, i) => {
-    const problem = levelProblem(level);
+    const problem = speech ? speechLevelProblem(level) : levelProblem(level);
     if (problem) throw new RunReadError(`${path}: levels[${i}] is not a level summary (${problem})`);
   });
   return doc as SummaryDocument;
@@ -116,6 +117,15 @@ function levelProblem(v: unknown): string | undefined {
   for (const key of ["request_throughput", "output_token_throughput"]) {
     if (typeof v[key] !== "number") return `no "${key}"`;
   }
+  if (!isObject(v.goodput) || typeof v.goodput.share !== "number") return 'no "goodput.share"';
+  return undefined;
+}
+
+function speechLevelProblem(v: unknown): string | undefined {
+  if (!isObject(v)) return "not an object";
+  if (typeof v.scenario !== "string") return 'no "scenario"';
+  if (v.kind !== "stt" && v.kind !== "tts") return 'no "kind" (stt or tts)';
+  if (!Array.isArray(v.targets)) return 'no "targets"';
   if (!isObject(v.goodput) || typeof v.goodput.share !== "number") return 'no "goodput.share"';
   return undefined;
 }

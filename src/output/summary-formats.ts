@@ -106,7 +106,7 @@ function ms(v: number): string {
 }
 
 /** Columns padded to their widest cell: the first left-aligned (names), the rest right-aligned (numbers). */
-function alignedTable(header: string[], rows: string[][]): string {
+export function alignedTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: string[]) =>
     cells

@@ -1,4 +1,5 @@
 import type { EngineParams } from "./engine.js";
+import { DEFAULT_SPEECH_SIM, type SpeechSimParams } from "./speech/speech-params.js";
 
 /** Fault injection rates (0..1 per request) and their sizes. */
 export interface FaultParams {
@@ -27,6 +28,8 @@ export interface SimParams {
   defaultMaxTokens: number;
   /** When set, requests need `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
+  /** The speech endpoints' cost model. */
+  speech: SpeechSimParams;
 }
 
 export const NO_FAULTS: FaultParams = {
@@ -84,6 +87,7 @@ export function simParams(preset = "default", overrides: Partial<SimParams> = {}
     faults: { ...NO_FAULTS },
     tokensPerChunk: 1,
     defaultMaxTokens: 128,
+    speech: { stt: { ...DEFAULT_SPEECH_SIM.stt }, tts: { ...DEFAULT_SPEECH_SIM.tts } },
     ...overrides,
   };
 }

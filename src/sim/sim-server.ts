@@ -6,6 +6,8 @@ import { countTokens, word } from "../core/synthetic-text.js";
 import { BatchEngine } from "./engine.js";
 import type { SimParams } from "./presets.js";
 import { SimMetrics } from "./server-metrics.js";
+import { SttSim } from "./speech/stt-sim.js";
+import { TTS_SIM_PATH, TtsSim } from "./speech/tts-sim.js";
 
 const MAX_BODY_BYTES = 1 << 20;
 /** Template tokens a chat server adds around the messages. */
@@ -402,7 +404,24 @@ export class SimHandler {
 /** Starts the simulator on host:port (port 0 picks a free one). */
 export async function startSimServer(params: SimParams, host = "127.0.0.1", port = 0): Promise<SimServer> {
   const handler = new SimHandler(params);
-  const server: Server = createServer((req, res) => handler.handle(req, res));
+  const stt = new SttSim(params.speech.stt, params.faults, params.seed);
+  const tts = new TtsSim(params.speech.tts, params.faults, params.seed);
+  const allowed = (req: IncomingMessage) => {
+    if (!params.apiKey) return true;
+    const auth = req.headers.authorization ?? "";
+    return auth === `Bearer ${params.apiKey}` || auth === `Token ${params.apiKey}`;
+  };
+  const server: Server = createServer((req, res) => {
+    if ((req.url ?? "/").split("?")[0] !== TTS_SIM_PATH) return handler.handle(req, res);
+    if (allowed(req)) tts.handle(req, res);
+    else sendError(res, 401, "missing or wrong API key", "AuthenticationError");
+  });
+  // Speech-to-text streams arrive as WebSocket upgrades.
+  server.on("upgrade", (req, socket, head) => {
+    socket.on("error", () => socket.destroy());
+    if (allowed(req)) stt.upgrade(req, socket, head);
+    else socket.end("HTTP/1.1 401 Unauthorized\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+  });
   server.keepAliveTimeout = 30_000;
   server.on("clientError", (_err, socket) => {
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
@@ -423,6 +442,7 @@ export async function startSimServer(params: SimParams, host = "127.0.0.1", port
     close: () =>
       new Promise<void>((resolve) => {
         handler.engine.stop();
+        stt.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
