@@ -75,7 +75,6 @@ describe("streaming TTS client", () => {
         voice: "alloy",
         input: "hello there",
         response_format: "pcm",
-        stream_format: "audio",
       });
       assert.equal(rec.audioBytes, 4 * 9600);
       const m = ttsMetrics(rec, 200);

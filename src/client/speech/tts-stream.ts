@@ -62,7 +62,6 @@ export async function streamTts(
         voice: o.voice,
         input: o.input,
         response_format: o.format,
-        stream_format: "audio",
       }),
     });
     rec.headersMs = clock.now();
