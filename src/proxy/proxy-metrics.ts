@@ -5,7 +5,9 @@ import {
   PROXY_METRICS,
   ROUTE_LABEL,
   SERVICE_LABEL,
+  SLO_LABEL,
 } from "../core/slo/conventions.js";
+import type { LiveBurn } from "../core/slo/live-burn.js";
 
 const LABELS = [SERVICE_LABEL, MODEL_LABEL, ROUTE_LABEL] as const;
 type Labels = Record<(typeof LABELS)[number], string>;
@@ -100,6 +102,32 @@ export class ProxyMetrics {
       collect() {
         this.set({ [SERVICE_LABEL]: self.service }, self.peak);
         self.peak = self.active;
+      },
+    });
+  }
+
+  /** Burn-rate and budget gauges computed in the process (when the proxy is given production SLOs). */
+  exportLiveBurn(live: LiveBurn, now: () => number): void {
+    const registers = [this.registry];
+    const service = this.service;
+    new Gauge({
+      name: PROXY_METRICS.liveBurnRate,
+      help: "Error ratio over the window / error budget, from the requests this process saw (windows as in the alert rules).",
+      labelNames: [SERVICE_LABEL, SLO_LABEL, "window"],
+      registers,
+      collect() {
+        for (const b of live.snapshot(now()).burn)
+          this.set({ [SERVICE_LABEL]: service, [SLO_LABEL]: b.slo, window: b.window }, b.value);
+      },
+    });
+    new Gauge({
+      name: PROXY_METRICS.liveBudgetRemaining,
+      help: "Share of the error budget left, from the requests this process saw since it started.",
+      labelNames: [SERVICE_LABEL, SLO_LABEL],
+      registers,
+      collect() {
+        for (const r of live.snapshot(now()).remaining)
+          this.set({ [SERVICE_LABEL]: service, [SLO_LABEL]: r.slo }, r.value);
       },
     });
   }

@@ -13,6 +13,8 @@ import { classifyStream, verdictFor } from "../core/outcome.js";
 import type { ErrorCode, RequestRecord } from "../core/record.js";
 import { requestMetrics } from "../core/request-metrics.js";
 import { judgeRequest } from "../core/request-slo.js";
+import { LiveBurn } from "../core/slo/live-burn.js";
+import { classifyRecord, computableOffline } from "../core/slo/sli-events.js";
 import type { SloSpec } from "../core/slo-spec.js";
 import { StreamAccumulator, summarizeCompletion } from "../core/stream-accumulator.js";
 import { isLlmRoute, ModelLabels, routeLabel } from "./model-labels.js";
@@ -118,6 +120,8 @@ export class StreamsloProxy {
   private draining = false;
   private inFlightAll = 0;
 
+  private readonly liveBurn?: LiveBurn;
+
   constructor(readonly o: ProxyOptions) {
     this.upstream = new URL(o.upstream);
     this.metrics = new ProxyMetrics(o.service);
@@ -125,6 +129,12 @@ export class StreamsloProxy {
     this.models = new ModelLabels(o.models, this.upstream.origin);
     this.log = new RequestLog(o.logFile);
     this.tracing = o.tracing ?? createTracing(o.service, o.otlpEndpoint);
+    const production = o.slo?.production;
+    const slos = production?.slos.filter(computableOffline) ?? [];
+    if (production && slos.length > 0) {
+      this.liveBurn = new LiveBurn(slos, production.periodMs);
+      this.metrics.exportLiveBurn(this.liveBurn, () => this.clock.now());
+    }
   }
 
   async start(): Promise<{ url: string; adminUrl: string }> {
@@ -312,6 +322,14 @@ export class StreamsloProxy {
     if (outcome === "client_disconnect") return;
     const criteria = this.o.slo?.request ?? {};
     const judged = judgeRequest(rec, criteria);
+    if (this.liveBurn) {
+      rec.slo = judged;
+      const now = this.clock.now();
+      for (const slo of this.liveBurn.slos) {
+        const v = classifyRecord(rec, slo);
+        if (v === "good" || v === "bad") this.liveBurn.record(slo.name, v === "good", now);
+      }
+    }
     const names = [
       "all",
       ...Object.keys(criteria)

@@ -12,11 +12,13 @@ import { type AddressInfo, connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { after, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import { type ExportResult, ExportResultCode } from "@opentelemetry/core";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace";
 import { parsePrometheusText } from "../../src/core/prometheus-text.js";
 import { requestMetrics } from "../../src/core/request-metrics.js";
 import { PROXY_METRICS } from "../../src/core/slo/conventions.js";
+import { parseSloYaml } from "../../src/core/slo-spec.js";
 import { createTracing } from "../../src/proxy/tracing.js";
 import { simParams } from "../../src/sim/presets.js";
 import { startSimServer } from "../../src/sim/sim-server.js";
@@ -49,6 +51,10 @@ after(
 );
 
 /** Sum of the samples called `name` whose labels include `match`. */
+const EXAMPLE_PRODUCTION_SLO = fileURLToPath(
+  new URL("../../../examples/slo-production.yaml", import.meta.url),
+);
+
 function metric(text: string, name: string, match: Record<string, string> = {}): number {
   let sum = 0;
   for (const s of parsePrometheusText(text).samples) {
@@ -339,7 +345,9 @@ describe("streamslo proxy", { timeout: 60_000 }, () => {
       }),
     );
     onCleanup(sim.close);
-    const p = await startProxy(sim.origin);
+    // production SLOs: the proxy also exports in-process burn rates and budget for them
+    const slo = parseSloYaml(readFileSync(EXAMPLE_PRODUCTION_SLO, "utf8"), "slo-production.yaml");
+    const p = await startProxy(sim.origin, { slo });
     onCleanup(p.stop);
 
     const n = 60;
@@ -374,6 +382,23 @@ describe("streamslo proxy", { timeout: 60_000 }, () => {
     assert.equal(metric(m, PROXY_METRICS.requests), n);
     assert.equal(metric(m, "streamslo_stream_breaks_total"), broken);
     assert.equal(metric(m, `${PROXY_METRICS.ttft}_count`), whole.length, "only whole streams are timed");
+
+    // availability: 503s are bad of all requests; drops: broken streams of those that streamed
+    const budget = 0.001; // 99.9% objectives
+    const burn = (slo: string, window: string) => metric(m, PROXY_METRICS.liveBurnRate, { slo, window });
+    const availability = http503 / n / budget;
+    const drops = broken / (broken + whole.length) / budget;
+    for (const w of ["5m", "30m", "1h", "2h", "6h", "1d", "3d"]) {
+      assert.ok(
+        Math.abs(burn("availability", w) - availability) < 1e-6,
+        `availability ${w}: ${burn("availability", w)}`,
+      );
+      assert.ok(Math.abs(burn("drops", w) - drops) < 1e-6, `drops ${w}`);
+    }
+    const remaining = (slo: string) => metric(m, PROXY_METRICS.liveBudgetRemaining, { slo });
+    assert.ok(Math.abs(remaining("availability") - (1 - availability)) < 1e-6);
+    assert.ok(remaining("drops") < 0, "a 25% drop rate overspends a 0.1% budget");
+    assert.ok(burn("goodput", "5m") > 0);
   });
 
   describe("limits", () => {

@@ -21,6 +21,9 @@ export const PROXY_METRICS = {
   activeStreamsPeak: "streamslo_active_streams_peak",
   sloGood: "streamslo_slo_good_total",
   sloTotal: "streamslo_slo_requests_total",
+  /** In-process gauges, exported when the proxy is given production SLOs. */
+  liveBurnRate: "streamslo_slo_burn_rate",
+  liveBudgetRemaining: "streamslo_slo_error_budget_remaining",
 } as const;
 
 /**
