@@ -162,6 +162,7 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
         headersTimeoutMs: target.headersTimeoutMs,
         bodyTimeoutMs: target.bodyTimeoutMs,
         maxRequestMs: target.maxRequestMs,
+        maxResponseBytes: target.maxResponseBytes,
         keepText: needsText(slo),
       },
       workload: target.workload,

@@ -6,7 +6,8 @@ export type Phase = "warmup" | "measure" | "cooldown" | "baseline";
 
 /**
  * Stable error codes. `http_<status>` covers any non-2xx status (e.g. `http_503`).
- * Codes that make a request `incomplete` rather than `error`: stream_dropped, stream_reset.
+ * Codes that make a request `incomplete` rather than `error`: stream_dropped, stream_reset,
+ * body_timeout, request_timeout (see core/outcome.ts).
  */
 export type ErrorCode =
   | `http_${number}`
@@ -24,6 +25,7 @@ export type ErrorCode =
   | "empty_response"
   | "not_sse"
   | "invalid_json"
+  | "response_too_large"
   | "aborted"
   | "client_error";
 

@@ -384,6 +384,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     this.res.flushHeaders();
     const type = String(headers["content-type"] ?? "");
     if (this.llm && statusCode < 300 && type.includes("text/event-stream"))
+      // A line without end is still relayed, but past MAX_EVENT_CHARS no longer parsed.
       this.acc = new StreamAccumulator();
   }
 
@@ -434,7 +435,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
       outcome = code === "headers_timeout" ? "timeout" : "upstream_error";
     } else {
       const s = this.acc
-        ? this.acc.end(rec.endMs)
+        ? this.acc.end(rec.endMs, broke === undefined)
         : summarizeCompletion(Buffer.concat(this.jsonParts).toString("utf8"), rec.endMs);
       rec.firstContentMs = s.firstContentMs;
       rec.chunkTimesMs = s.chunkTimesMs;
