@@ -125,7 +125,7 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
       api: target.endpoint.api,
       model: target.model,
       models: target.models,
-      simulator: target.sim ? target.sim.params : undefined,
+      simulator: target.sim ? { ...target.sim.params, apiKey: undefined } : undefined,
     },
     config: publicConfig(f),
   };

@@ -1,6 +1,7 @@
 import type { Dispatcher } from "undici";
 import { classifyCompletion, classifyStream, verdictFor } from "../core/outcome.js";
 import type { Phase, RequestError, RequestRecord } from "../core/record.js";
+import { redactSecret, redactSummary } from "../core/redact.js";
 import { MAX_EVENT_CHARS, StreamAccumulator, summarizeCompletion } from "../core/stream-accumulator.js";
 import type { Clock } from "./clock.js";
 import type { Endpoint } from "./endpoint.js";
@@ -159,7 +160,7 @@ class RecordingHandler implements Dispatcher.DispatchHandler {
       return;
     }
     if (!this.isOkStatus()) {
-      const body = Buffer.concat(this.parts).toString("utf8");
+      const body = redactSecret(Buffer.concat(this.parts).toString("utf8"), this.opts.apiKey, true);
       Object.assign(rec, verdictFor(`http_${rec.status ?? 0}`, describeErrorBody(rec.status ?? 0, body)));
       this.done(rec);
       return;
@@ -169,6 +170,7 @@ class RecordingHandler implements Dispatcher.DispatchHandler {
     const summary = this.acc
       ? this.acc.end(now, broke === undefined)
       : summarizeCompletion(body, now, this.opts.keepText);
+    redactSummary(summary, [this.opts.apiKey]);
     rec.firstContentMs = summary.firstContentMs;
     rec.chunkTimesMs = summary.chunkTimesMs;
     rec.chunkTokens = summary.chunkTokens;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { classifyStream } from "../../src/core/outcome.js";
+import { REDACTED, redactSecret } from "../../src/core/redact.js";
 import { MAX_EVENT_CHARS, StreamAccumulator } from "../../src/core/stream-accumulator.js";
 import { chat } from "../helpers/scheduled-server.js";
 
@@ -35,5 +36,21 @@ describe("the stream accumulator under hostile input", () => {
     const acc = new StreamAccumulator(false, 1000);
     for (let i = 0; i < 20; i++) acc.push(bytes(`data: ${"z".repeat(60)}\n`), i);
     assert.equal(acc.summary.oversized, true);
+  });
+});
+
+describe("redactSecret", () => {
+  const key = "sk-abcdef0123456789";
+  it("replaces every occurrence", () => {
+    assert.equal(redactSecret(`${key} and ${key}`, key), `${REDACTED} and ${REDACTED}`);
+  });
+  it("in a cut excerpt, also a start of the key at the very end", () => {
+    assert.equal(redactSecret(`key: ${key.slice(0, 9)}`, key, true), `key: ${REDACTED}`);
+    assert.equal(redactSecret(`key: ${key.slice(0, 9)}`, key), `key: ${key.slice(0, 9)}`);
+  });
+  it("leaves text without the key, and keys too short to be one, alone", () => {
+    assert.equal(redactSecret("nothing here", key, true), "nothing here");
+    assert.equal(redactSecret("a b c", "a"), "a b c");
+    assert.equal(redactSecret("text", undefined), "text");
   });
 });
