@@ -81,6 +81,7 @@ class RecordingHandler implements Dispatcher.DispatchHandler {
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
     if (this.abortRequested) this.abort();
+    else if (this.cut) this.abortCut(this.cut);
   }
 
   /** Stops the request (Ctrl-C); the record ends with code `aborted`. */
@@ -97,6 +98,10 @@ class RecordingHandler implements Dispatcher.DispatchHandler {
   private cutShort(reason: RequestError): void {
     if (this.cut || this.settled) return;
     this.cut = reason;
+    this.abortCut(reason);
+  }
+
+  private abortCut(reason: RequestError): void {
     this.controller?.abort(Object.assign(new Error(reason.message), { code: "STREAMSLO_CUT" }));
   }
 
