@@ -129,7 +129,7 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
       api: target.endpoint.api,
       model: target.model,
       models: target.models,
-      simulator: target.sim ? target.sim.params : undefined,
+      simulator: target.sim ? { ...target.sim.params, apiKey: undefined } : undefined,
     },
     config: publicConfig(f),
   };
@@ -159,6 +159,7 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
         headersTimeoutMs: target.headersTimeoutMs,
         bodyTimeoutMs: target.bodyTimeoutMs,
         maxRequestMs: target.maxRequestMs,
+        maxResponseBytes: target.maxResponseBytes,
         keepText: needsText(slo),
       },
       workload: target.workload,
@@ -226,7 +227,6 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
   } finally {
     progress.stop();
     jsonl.close();
-    interrupt.dispose();
     await dispatcher.close().catch(() => undefined);
     await target.sim?.close();
   }
@@ -237,6 +237,8 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
     baseline: baseline ?? null,
   };
   writeOutputs(dir, f, run, doc, levels);
+  // Only now: a second Ctrl-C while results are being written must not kill the process.
+  interrupt.dispose();
   if (f.json) {
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   } else {

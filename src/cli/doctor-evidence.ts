@@ -5,6 +5,7 @@ import { request } from "undici";
 import type { Endpoint } from "../client/endpoint.js";
 import { errorMessage, transportErrorCode } from "../client/transport-errors.js";
 import type { Fetched, TestRequest } from "../core/doctor/checks.js";
+import { redactSecret } from "../core/redact.js";
 import { PROXY_METRICS, SERVICE_LABEL } from "../core/slo/conventions.js";
 import { EndpointError } from "./exit-codes.js";
 
@@ -64,7 +65,8 @@ export async function sendTestRequest(
     status: res.statusCode,
     streamed,
     ms: performance.now() - start,
-    body: streamed ? undefined : text.slice(0, 200).replace(/\s+/g, " ").trim(),
+    // The excerpt is printed: a server that echoes the key must not get it onto the terminal.
+    body: streamed ? undefined : redactSecret(text, apiKey).slice(0, 200).replace(/\s+/g, " ").trim(),
   };
 }
 

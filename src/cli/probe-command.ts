@@ -70,6 +70,8 @@ export async function probeCommand(f: ProbeFlags): Promise<number> {
             apiKey: target.apiKey,
             headersTimeoutMs: target.headersTimeoutMs,
             bodyTimeoutMs: target.bodyTimeoutMs,
+            maxRequestMs: target.maxRequestMs,
+            maxResponseBytes: target.maxResponseBytes,
           },
           body,
         ),

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Agent } from "undici";
 import { Clock } from "../client/clock.js";
+import { redactSecret } from "../core/redact.js";
 import type { SpeechLevelSummary } from "../core/speech/speech-aggregate.js";
 import { STT_PROTOCOLS } from "../core/speech/stt-protocols.js";
 import { VOICE_TARGETS, type VoiceTargets } from "../core/speech/voice-targets.js";
@@ -158,7 +159,7 @@ export async function speechBenchCommand(f: BenchFlags): Promise<number> {
   const clock = new Clock();
   const id = runId(clock.wallStart, f.label ?? (sim ? `sim-${f.protocol}` : f.protocol));
   const dir = createRunDir(f.out, id);
-  const url = target.stream.url.toString();
+  const url = redactSecret(target.stream.url.toString(), target.stream.apiKey);
   const info = {
     tool: { name: "streamslo", version: VERSION, node: process.version },
     kind: "speech",
@@ -219,7 +220,6 @@ export async function speechBenchCommand(f: BenchFlags): Promise<number> {
   } finally {
     progress.stop();
     jsonl.close();
-    interrupt.dispose();
     await dispatcher.close().catch(() => undefined);
     await sim?.close();
   }
@@ -239,6 +239,8 @@ export async function speechBenchCommand(f: BenchFlags): Promise<number> {
     join(dir, "summary.md"),
     `# streamslo speech run ${id}\n\n${speechMarkdownTable(results)}\n\n\`\`\`\n${speechTargetsText(results)}\n\`\`\`\n`,
   );
+  // Only now: a second Ctrl-C while results are being written must not kill the process.
+  interrupt.dispose();
   if (f.json) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   else {
     process.stdout.write(`${speechTerminalTable(results)}\n\n${speechTargetsText(results)}\n`);

@@ -8,7 +8,13 @@ import type { LengthDistribution } from "../core/length-distribution.js";
 import { DEFAULT_PROMPT, datasetSource, type PromptSource, type Workload } from "../core/workload.js";
 import { type SimServer, startSimServer } from "../sim/sim-server.js";
 import { EndpointError, UsageError } from "./exit-codes.js";
-import { jsonObject, lengthOption, nonNegativeNumber, positiveInt } from "./option-parsers.js";
+import {
+  jsonObject,
+  lengthOption,
+  nonNegativeNumber,
+  positiveInt,
+  positiveNumber,
+} from "./option-parsers.js";
 import { addSimOptions, type SimFlags, simParamsFrom } from "./sim-options.js";
 
 export interface TargetFlags extends SimFlags {
@@ -29,6 +35,7 @@ export interface TargetFlags extends SimFlags {
   extraBody?: Record<string, unknown>;
   timeout: number;
   maxRequestTime: number;
+  maxResponseMb: number;
   seed: number;
 }
 
@@ -91,6 +98,12 @@ export function addTargetOptions(cmd: Command): Command {
       nonNegativeNumber,
       600,
     )
+    .option(
+      "--max-response-mb <n>",
+      "largest response body (MiB) the client holds; a bigger one is cut: response_too_large",
+      positiveNumber,
+      64,
+    )
     .option("--seed <n>", "seed for prompts, lengths, dataset order and arrivals", positiveInt, 1);
   return addSimOptions(cmd);
 }
@@ -108,6 +121,7 @@ export interface Target {
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
   maxRequestMs: number;
+  maxResponseBytes: number;
 }
 
 function readText(path: string, flag: string): string {
@@ -211,6 +225,7 @@ export async function resolveTarget(f: TargetFlags): Promise<Target> {
     headersTimeoutMs: timeoutMs,
     bodyTimeoutMs: timeoutMs,
     maxRequestMs: f.maxRequestTime * 1000,
+    maxResponseBytes: Math.round(f.maxResponseMb * 1024 * 1024),
     generation: {
       api: endpoint.api,
       model,

@@ -1,7 +1,8 @@
 import type { Dispatcher } from "undici";
 import { classifyCompletion, classifyStream, verdictFor } from "../core/outcome.js";
-import type { Phase, RequestRecord } from "../core/record.js";
-import { StreamAccumulator, summarizeCompletion } from "../core/stream-accumulator.js";
+import type { Phase, RequestError, RequestRecord } from "../core/record.js";
+import { redactSecret, redactSummary } from "../core/redact.js";
+import { MAX_EVENT_CHARS, StreamAccumulator, summarizeCompletion } from "../core/stream-accumulator.js";
 import type { Clock } from "./clock.js";
 import type { Endpoint } from "./endpoint.js";
 import { errorMessage, transportErrorCode } from "./transport-errors.js";
@@ -23,11 +24,20 @@ export interface SendOptions {
   bodyTimeoutMs: number;
   /** Longest a whole request may take (a stream that never ends); undefined: no limit. */
   maxRequestMs?: number;
+  /** Most body bytes one response may carry before it is cut (default 64 MiB). */
+  maxResponseBytes?: number;
   keepText?: boolean;
   signal?: AbortSignal;
 }
 
 const ERROR_BODY_LIMIT = 4096;
+
+/**
+ * Bounds one response: a non-streamed body is buffered whole, and a stream's record grows with
+ * every chunk (one SSE event is bounded apart, by MAX_EVENT_CHARS). 64 MiB is far above any real
+ * answer (a 32k-token stream is under 10 MiB) and stops a server that floods tokens without end.
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 /** Pulls the server's own explanation out of an error body (OpenAI/vLLM JSON or plain text). */
 function describeErrorBody(status: number, body: string): string {
@@ -57,6 +67,9 @@ class RecordingHandler implements Dispatcher.DispatchHandler {
   private settled = false;
   private controller?: Dispatcher.DispatchController;
   private abortRequested = false;
+  private bodyBytes = 0;
+  /** Why the client itself ended the request early, when it did. */
+  private cut?: RequestError;
 
   constructor(
     private readonly rec: RequestRecord,
@@ -68,6 +81,7 @@ class RecordingHandler implements Dispatcher.DispatchHandler {
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
     if (this.abortRequested) this.abort();
+    else if (this.cut) this.abortCut(this.cut);
   }
 
   /** Stops the request (Ctrl-C); the record ends with code `aborted`. */
@@ -78,13 +92,18 @@ class RecordingHandler implements Dispatcher.DispatchHandler {
 
   /** Ends a request that has run too long: its record ends `incomplete` with `request_timeout`. */
   expire(): void {
-    this.expired = true;
-    this.controller?.abort(
-      Object.assign(new Error("request took longer than the limit"), { code: "STREAMSLO_REQUEST_TIMEOUT" }),
-    );
+    this.cutShort({ code: "request_timeout", message: `longer than ${this.opts.maxRequestMs} ms` });
   }
 
-  expired = false;
+  private cutShort(reason: RequestError): void {
+    if (this.cut || this.settled) return;
+    this.cut = reason;
+    this.abortCut(reason);
+  }
+
+  private abortCut(reason: RequestError): void {
+    this.controller?.abort(Object.assign(new Error(reason.message), { code: "STREAMSLO_CUT" }));
+  }
 
   onResponseStart(_c: Dispatcher.DispatchController, statusCode: number): void {
     this.rec.headersMs = this.clock.now();
@@ -96,8 +115,20 @@ class RecordingHandler implements Dispatcher.DispatchHandler {
 
   onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
     const t = this.clock.now();
+    if (this.cut) return;
+    this.bodyBytes += chunk.length;
+    const limit = this.opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    if (this.bodyBytes > limit) {
+      const mib = Number((limit / 1024 / 1024).toPrecision(3));
+      this.cutShort({ code: "response_too_large", message: `response body passed the ${mib} MiB limit` });
+      return;
+    }
     if (this.acc) {
       this.acc.push(chunk, t);
+      if (this.acc.summary.oversized) {
+        const mib = MAX_EVENT_CHARS / 1024 / 1024;
+        this.cutShort({ code: "response_too_large", message: `an SSE line or event over ${mib} MiB` });
+      }
     } else if (this.partBytes < ERROR_BODY_LIMIT || this.isOkStatus()) {
       this.parts.push(chunk);
       this.partBytes += chunk.length;
@@ -124,10 +155,8 @@ class RecordingHandler implements Dispatcher.DispatchHandler {
     const now = this.clock.now();
     rec.endMs = now;
     const afterHeaders = rec.headersMs !== undefined;
-    const broke = err
-      ? this.expired
-        ? { code: "request_timeout" as const, message: `longer than ${this.opts.maxRequestMs} ms` }
-        : { code: transportErrorCode(err, afterHeaders), message: errorMessage(err) }
+    const broke: RequestError | undefined = err
+      ? (this.cut ?? { code: transportErrorCode(err, afterHeaders), message: errorMessage(err) })
       : undefined;
 
     if (!afterHeaders) {
@@ -136,14 +165,17 @@ class RecordingHandler implements Dispatcher.DispatchHandler {
       return;
     }
     if (!this.isOkStatus()) {
-      const body = Buffer.concat(this.parts).toString("utf8");
+      const body = redactSecret(Buffer.concat(this.parts).toString("utf8"), this.opts.apiKey, true);
       Object.assign(rec, verdictFor(`http_${rec.status ?? 0}`, describeErrorBody(rec.status ?? 0, body)));
       this.done(rec);
       return;
     }
+    // A body that broke off is classified by how it broke; its partial JSON is not parsed.
+    const body = broke ? "" : Buffer.concat(this.parts).toString("utf8");
     const summary = this.acc
-      ? this.acc.end(now)
-      : summarizeCompletion(Buffer.concat(this.parts).toString("utf8"), now, this.opts.keepText);
+      ? this.acc.end(now, broke === undefined)
+      : summarizeCompletion(body, now, this.opts.keepText);
+    redactSummary(summary, [this.opts.apiKey]);
     rec.firstContentMs = summary.firstContentMs;
     rec.chunkTimesMs = summary.chunkTimesMs;
     rec.chunkTokens = summary.chunkTokens;

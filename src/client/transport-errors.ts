@@ -7,6 +7,10 @@ export function transportErrorCode(err: unknown, afterHeaders: boolean): ErrorCo
   if (e.name === "AbortError" || code === "UND_ERR_ABORTED" || code === "ABORT_ERR") return "aborted";
   if (code === "UND_ERR_HEADERS_TIMEOUT") return "headers_timeout";
   if (code === "UND_ERR_BODY_TIMEOUT") return "body_timeout";
+  // Headers that never end, or a body over undici's own cap: the client stops holding them.
+  if (code === "UND_ERR_HEADERS_OVERFLOW" || code === "UND_ERR_RES_EXCEEDED_MAX_SIZE") {
+    return "response_too_large";
+  }
   if (code === "UND_ERR_CONNECT_TIMEOUT" || code === "ETIMEDOUT") return "connect_timeout";
   if (code === "ECONNREFUSED") return "connect_refused";
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return "dns_failed";

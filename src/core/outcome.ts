@@ -1,5 +1,5 @@
 import type { ErrorCode, Outcome, RequestError } from "./record.js";
-import type { StreamSummary } from "./stream-accumulator.js";
+import { MAX_EVENT_CHARS, type StreamSummary } from "./stream-accumulator.js";
 
 export interface Verdict {
   outcome: Outcome;
@@ -28,6 +28,9 @@ function looksLikeHtml(head: string): boolean {
  */
 export function classifyStream(s: StreamSummary, broke?: { code: ErrorCode; message: string }): Verdict {
   if (s.errorMessage !== undefined) return verdictFor("stream_error", s.errorMessage);
+  if (s.oversized) {
+    return verdictFor("response_too_large", `an SSE line or event over ${MAX_EVENT_CHARS / 1024 / 1024} MiB`);
+  }
   if (s.events === 0) {
     if (broke) return verdictFor(broke.code, broke.message);
     if (s.bodyBytes === 0) return verdictFor("empty_response", "HTTP 200 with an empty body");

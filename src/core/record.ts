@@ -6,8 +6,9 @@ export type Phase = "warmup" | "measure" | "cooldown" | "baseline";
 
 /**
  * Stable error codes. `http_<status>` covers any non-2xx status (e.g. `http_503`).
- * Codes that make a request `incomplete` rather than `error`: stream_dropped, stream_reset, and for
- * speech streams ws_closed (the connection closed before the final transcript).
+ * Codes that make a request `incomplete` rather than `error`: stream_dropped, stream_reset,
+ * body_timeout, request_timeout (see core/outcome.ts), and for speech streams ws_closed (the
+ * connection closed before the final transcript).
  */
 export type ErrorCode =
   | `http_${number}`
@@ -25,6 +26,7 @@ export type ErrorCode =
   | "empty_response"
   | "not_sse"
   | "invalid_json"
+  | "response_too_large"
   | "aborted"
   | "ws_closed"
   | "ws_error"

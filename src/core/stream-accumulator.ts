@@ -13,6 +13,8 @@ export interface StreamSummary {
   /** Message of the first in-band error event, if any. */
   errorMessage?: string;
   invalidEvents: number;
+  /** An unfinished line or event outgrew the accumulator's bound; parsing stopped there. */
+  oversized?: boolean;
   events: number;
   bodyBytes: number;
   /** The first bytes of the body as text, to say what a non-SSE answer was. */
@@ -21,6 +23,12 @@ export interface StreamSummary {
 }
 
 const HEAD_CHARS = 160;
+
+/**
+ * The most of one unfinished SSE line or event the parser holds. Real chunks are a few KiB; a
+ * server that sends one line without end would otherwise take all memory.
+ */
+export const MAX_EVENT_CHARS = 16 * 1024 * 1024;
 
 /**
  * Turns the bytes of an OpenAI-compatible SSE body into a StreamSummary. Pure: the caller passes
@@ -42,9 +50,19 @@ export class StreamAccumulator {
   private readonly parser: EventSourceParser;
   private now = 0;
 
-  constructor(private readonly keepText = false) {
+  /** Past `maxEventChars` in one unfinished line or event, the summary is `oversized` and parsing stops. */
+  constructor(
+    private readonly keepText = false,
+    maxEventChars = MAX_EVENT_CHARS,
+  ) {
     if (keepText) this.summary.text = "";
-    this.parser = createParser({ onEvent: (event) => this.onData(event.data) });
+    this.parser = createParser({
+      onEvent: (event) => this.onData(event.data),
+      onError: (err) => {
+        if (err.type === "max-buffer-size-exceeded") this.summary.oversized = true;
+      },
+      maxBufferSize: maxEventChars,
+    });
   }
 
   push(bytes: Uint8Array, nowMs: number): void {
@@ -54,15 +72,20 @@ export class StreamAccumulator {
     if (this.summary.head.length < HEAD_CHARS) {
       this.summary.head = (this.summary.head + text).slice(0, HEAD_CHARS);
     }
-    this.parser.feed(text);
+    // Once over its bound the parser refuses input: the bytes are counted, no longer parsed.
+    if (!this.summary.oversized) this.parser.feed(text);
   }
 
-  /** Flushes what is left; call once when the body ends (cleanly or not). */
-  end(nowMs: number): StreamSummary {
+  /**
+   * Call once when the body ends. After a clean end, what is left is flushed: a final event
+   * without its blank line still counts (some servers omit the last "\n\n"). After a break
+   * (`clean` false) it is dropped: an event cut off mid-way is not the server's garbage.
+   */
+  end(nowMs: number, clean = true): StreamSummary {
     this.now = nowMs;
+    if (!clean || this.summary.oversized) return this.summary;
     const rest = this.decoder.decode();
     if (rest) this.parser.feed(rest);
-    // A final event without its blank line still counts (some servers omit the last "\n\n").
     this.parser.feed("\n\n");
     return this.summary;
   }

@@ -11,6 +11,7 @@ import { Clock } from "../client/clock.js";
 import { transportErrorCode } from "../client/transport-errors.js";
 import { classifyStream, verdictFor } from "../core/outcome.js";
 import type { ErrorCode, RequestRecord } from "../core/record.js";
+import { redactSummary } from "../core/redact.js";
 import { requestMetrics } from "../core/request-metrics.js";
 import { judgeRequest } from "../core/request-slo.js";
 import { LiveBurn } from "../core/slo/live-burn.js";
@@ -57,6 +58,13 @@ const HOP_BY_HOP = new Set([
   "host",
   "content-length",
 ]);
+
+/** The credentials a client sent: upstream text that echoes them must not reach logs or spans. */
+function credentials(h: IncomingHttpHeaders): string[] {
+  const auth = typeof h.authorization === "string" ? h.authorization : "";
+  const token = auth.slice(auth.indexOf(" ") + 1).trim();
+  return [token, h["x-api-key"], h["api-key"]].filter((v): v is string => typeof v === "string" && v !== "");
+}
 
 function forwardHeaders(h: IncomingHttpHeaders, traceparent: string): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
@@ -402,6 +410,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     this.res.flushHeaders();
     const type = String(headers["content-type"] ?? "");
     if (this.llm && statusCode < 300 && type.includes("text/event-stream"))
+      // A line without end is still relayed, but past MAX_EVENT_CHARS no longer parsed.
       this.acc = new StreamAccumulator();
   }
 
@@ -452,8 +461,9 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
       outcome = code === "headers_timeout" ? "timeout" : "upstream_error";
     } else {
       const s = this.acc
-        ? this.acc.end(rec.endMs)
+        ? this.acc.end(rec.endMs, broke === undefined)
         : summarizeCompletion(Buffer.concat(this.jsonParts).toString("utf8"), rec.endMs);
+      redactSummary(s, credentials(this.req.headers));
       rec.firstContentMs = s.firstContentMs;
       rec.chunkTimesMs = s.chunkTimesMs;
       rec.chunkTokens = s.chunkTokens;

@@ -145,6 +145,53 @@ describe("streamslo bench --protocol tts-http on the embedded simulator", () => 
   });
 });
 
+describe("streamslo bench speech: keys", () => {
+  it("authenticates with the key, refuses a wrong one (exit 3), and writes the key nowhere", async () => {
+    const key = "sk-speech-4f1c9e2a7b";
+    const out = tempDir();
+    const wav = shortWav(out);
+    const args = [
+      "bench",
+      "--protocol",
+      "stt-ws",
+      "--audio",
+      wav,
+      "-c",
+      "1",
+      "-n",
+      "1",
+      "--warmup",
+      "0",
+      "--out",
+      out,
+    ];
+    const good = await runCli(
+      [...args, "--adapter", "deepgram", "--sim-api-key", key, "--api-key", key],
+      {},
+      30_000,
+    );
+    assert.equal(good.code, 0, good.stderr);
+    const bad = await runCli(
+      [...args, "-n", "3", "--sim-api-key", key],
+      { STREAMSLO_API_KEY: "sk-wrong-0000" },
+      30_000,
+    );
+    assert.equal(bad.code, 3, bad.stderr);
+    assert.match(bad.stderr, /every stream failed with http_401/);
+    const files = readdirSync(out, { recursive: true, withFileTypes: true }).filter((d) => d.isFile());
+    assert.ok(files.length >= 8);
+    for (const text of [
+      good.stdout,
+      good.stderr,
+      bad.stdout,
+      bad.stderr,
+      ...files.map((d) => readFileSync(join(d.parentPath, d.name), "latin1")),
+    ]) {
+      assert.ok(!text.includes(key) && !text.includes("sk-wrong-0000"), "a key was written out");
+    }
+  });
+});
+
 describe("streamslo bench speech: bad input", () => {
   it("a missing or float WAV, or an http URL for stt-ws, is one line and exit 2", async () => {
     const dir = tempDir();

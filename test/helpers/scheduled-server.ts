@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
+import { listenOnLoopback } from "./loopback.js";
 
 /** One write, `atMs` after the request arrived: an SSE data payload, or exact raw bytes. */
 export interface ScheduledWrite {
@@ -110,20 +110,11 @@ export async function startScheduledServer(
       });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  const origin = `http://127.0.0.1:${port}`;
-  return {
-    url: `${origin}/v1`,
-    origin,
-    received,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const t of timers) clearTimeout(t);
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const listening = await listenOnLoopback(server, () => {
+    for (const t of timers) clearTimeout(t);
+    server.closeAllConnections();
+  });
+  return { ...listening, received };
 }
 
 /** OpenAI chat chunk payloads. */

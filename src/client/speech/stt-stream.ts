@@ -1,5 +1,6 @@
 import WebSocket from "ws";
 import type { Phase, RequestError } from "../../core/record.js";
+import { redactSecret } from "../../core/redact.js";
 import type { SttRecord } from "../../core/speech/speech-record.js";
 import type { SttProtocol } from "../../core/speech/stt-protocols.js";
 import { wordErrors } from "../../core/speech/wer.js";
@@ -78,10 +79,11 @@ export function streamStt(clock: Clock, o: SttStreamOptions, meta: StreamMeta): 
       o.signal.removeEventListener("abort", onAbort);
       if (error) {
         rec.outcome = outcome;
-        rec.error = error;
+        // What a server says can echo the key back; records never carry it.
+        rec.error = { code: error.code, message: redactSecret(error.message, o.apiKey) };
       } else {
         rec.endMs = lastFinalMs ?? lastResultMs;
-        rec.transcript = session.transcript();
+        rec.transcript = redactSecret(session.transcript(), o.apiKey);
         if (o.reference !== undefined) rec.wordErrors = wordErrors(o.reference, rec.transcript);
       }
       if (ws.readyState === WebSocket.OPEN) ws.close(1000);

@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import type { ChildProcess } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { assertCleanExit, assertRunInvariants, collectWithPeak, readRun } from "../helpers/checked-run.js";
+import { spawnCli, tempDir } from "../helpers/cli.js";
+
+/** About 24 x 15 ms per request: slow enough that a signal always finds requests in flight. */
+const SLOWISH = ["--sim-preset", "fast", "--sim-decode-ms", "15", "--output-tokens", "24"];
+
+/** Lines in the run's requests.jsonl so far (0 before the run folder exists). */
+function linesSoFar(out: string): number {
+  const [dir] = existsSync(out) ? readdirSync(out) : [];
+  const file = dir === undefined ? "" : join(out, dir, "requests.jsonl");
+  if (!file || !existsSync(file)) return 0;
+  return readFileSync(file, "utf8").split("\n").length - 1;
+}
+
+async function untilLines(out: string, n: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (linesSoFar(out) < n) {
+    assert.equal(child.exitCode, null, "bench is still running");
+    assert.ok(Date.now() < deadline, `${n} records within 30 s`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Starts bench, waits until `after` records are on disk, sends the signals, and reads the run. */
+async function interrupted(args: string[], after: number, signals: NodeJS.Signals[]) {
+  const out = tempDir();
+  const child = spawnCli(["bench", ...SLOWISH, ...args, "--out", out]);
+  const done = collectWithPeak(child);
+  await untilLines(out, after, child);
+  for (const s of signals) child.kill(s);
+  return readRun(out, await done);
+}
+
+describe("bench interrupted mid-run", { concurrency: 2 }, () => {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    it(`${signal}: exit 130, everything measured so far written in whole lines`, async () => {
+      const run = await interrupted(["-c", "4", "-n", "400", "--warmup", "0", "--baseline", "0"], 8, [
+        signal,
+      ]);
+      assertCleanExit(run, 130);
+      assert.match(run.stderr, /^interrupted: aborting in-flight requests and writing results$/m);
+      assert.equal(run.summary.interrupted, true);
+      assertRunInvariants(run);
+      const aborted = run.records.filter((r) => r.error?.code === "aborted");
+      assert.ok(aborted.length >= 1 && aborted.length <= 4, `${aborted.length} in flight were aborted`);
+      const level = run.summary.levels[0];
+      assert.ok(level && level.n >= 8 && level.n < 400, `n = ${level?.n}`);
+      for (const f of ["summary.csv", "summary.md", "run.json"]) assert.ok(existsSync(join(run.dir, f)), f);
+    });
+  }
+
+  it("during the baseline, before any level: exit 130, the baseline records kept", async () => {
+    const run = await interrupted(["-c", "2", "-n", "8", "--baseline", "5"], 1, ["SIGTERM"]);
+    assertCleanExit(run, 130);
+    assert.equal(run.summary.interrupted, true);
+    assert.deepEqual(run.summary.levels, []);
+    assert.ok(run.records.length >= 1 && run.records.every((r) => r.phase === "baseline"));
+    assertRunInvariants(run);
+  });
+
+  it("Ctrl-C pressed twice at once: still one clean stop", async () => {
+    const run = await interrupted(["-c", "4", "-n", "400", "--warmup", "0", "--baseline", "0"], 4, [
+      "SIGINT",
+      "SIGINT",
+    ]);
+    assertCleanExit(run, 130);
+    assert.equal(run.stderr.match(/^interrupted:/gm)?.length, 1);
+    assertRunInvariants(run);
+  });
+});
