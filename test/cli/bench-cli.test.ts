@@ -48,7 +48,8 @@ describe("streamslo bench on the embedded simulator", () => {
     const r = await runCli(args);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^level\s+n\s+ok/m);
-    assert.match(r.stdout, /^c=4\s+8\s+8\s+0\s+0/m);
+    // "(!)" marks a level the client could not time well: a busy machine's doing, not this test's subject
+    assert.match(r.stdout, /^c=4(?: \(!\))?\s+8\s+8\s+0\s+0/m);
     const dir = onlyRunDir(join(out, "runs"));
     for (const f of ["requests.jsonl", "summary.json", "summary.csv", "summary.md", "run.json"]) {
       assert.ok(readdirSync(dir).includes(f), f);
