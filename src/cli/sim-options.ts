@@ -22,6 +22,8 @@ export interface SimFlags {
   simRtf?: number;
   simRtfPerStream?: number;
   simSttWer?: number;
+  simSttPartialMs?: number;
+  simSttFinalMs?: number;
 }
 
 /** Adds the simulator's flags (used by `sim`, and by `bench`/`probe` when no --url is given). */
@@ -59,7 +61,13 @@ export function addSimOptions(cmd: Command): Command {
     )
     .option("--sim-rtf <x>", "speech real-time factor (STT and TTS) with one stream", nonNegativeNumber)
     .option("--sim-rtf-per-stream <x>", "speech RTF added per extra concurrent stream", nonNegativeNumber)
-    .option("--sim-stt-wer <share>", "share of words the simulated recogniser gets wrong", probability);
+    .option("--sim-stt-wer <share>", "share of words the simulated recogniser gets wrong", probability)
+    .option("--sim-stt-partial-ms <ms>", "a partial STT result after every this much audio", positiveInt)
+    .option(
+      "--sim-stt-final-ms <ms>",
+      "fixed cost of the final decode, before RTF x audio",
+      nonNegativeNumber,
+    );
 }
 
 export function simParamsFrom(f: SimFlags): SimParams {
@@ -85,5 +93,7 @@ export function simParamsFrom(f: SimFlags): SimParams {
     if (f.simRtfPerStream !== undefined) s.rtfPerStream = f.simRtfPerStream;
   }
   if (f.simSttWer !== undefined) p.speech.stt.wordErrorRate = f.simSttWer;
+  if (f.simSttPartialMs !== undefined) p.speech.stt.partialEveryMs = f.simSttPartialMs;
+  if (f.simSttFinalMs !== undefined) p.speech.stt.finalBaseMs = f.simSttFinalMs;
   return p;
 }
