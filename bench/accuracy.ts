@@ -1,10 +1,9 @@
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { Agent } from "undici";
 import { Clock } from "../src/client/clock.js";
 import { resolveEndpoint } from "../src/client/endpoint.js";
 import { sendGeneration } from "../src/client/generation-client.js";
 import { Distribution } from "../src/core/histogram.js";
+import { r3, startEmitter } from "./processes.js";
 
 export interface AccuracyRow {
   streams: number;
@@ -23,20 +22,9 @@ export interface AccuracyRow {
   ttft_error_p99_ms: number;
 }
 
-async function startEmitter(staggered: boolean): Promise<{ port: number; stop(): void }> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL("./emitter.js", import.meta.url))], {
-    stdio: ["ignore", "pipe", "inherit"],
-    env: { ...process.env, EMIT_STAGGER: staggered ? "1" : "0" },
-  });
-  const port = await new Promise<number>((resolve) =>
-    child.stdout.once("data", (d: Buffer) => resolve(Number(d.toString().trim()))),
-  );
-  return { port, stop: () => child.kill() };
-}
-
 /** Runs `streams` concurrent streams once and compares every token's arrival with its emission. */
 export async function accuracyAt(streams: number, staggered: boolean): Promise<AccuracyRow> {
-  const emitter = await startEmitter(staggered);
+  const emitter = await startEmitter("emitter", { EMIT_STAGGER: staggered ? "1" : "0" });
   const agent = new Agent({ connections: null, keepAliveTimeout: 60_000 });
   const clock = new Clock();
   const base = performance.timeOrigin + clock.originMs;
@@ -79,9 +67,8 @@ export async function accuracyAt(streams: number, staggered: boolean): Promise<A
     }
   } finally {
     await agent.close();
-    emitter.stop();
+    await emitter.stop();
   }
-  const r3 = (x: number) => Number(x.toFixed(3));
   return {
     streams,
     staggered,

@@ -1,6 +1,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
+import { exitWithParent } from "./emitter-lifetime.js";
 
 /**
  * A calibrated emitter: a minimal loopback server (run as its own process) that streams
@@ -42,6 +43,7 @@ const server = createServer((req, res) => {
     setTimeout(next, ttftMs + phase);
   });
 });
+exitWithParent();
 server.keepAliveTimeout = 60_000;
 server.listen(0, "127.0.0.1", () => {
   process.stdout.write(`${(server.address() as AddressInfo).port}\n`);

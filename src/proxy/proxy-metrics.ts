@@ -8,6 +8,7 @@ import {
   SLO_LABEL,
 } from "../core/slo/conventions.js";
 import type { LiveBurn } from "../core/slo/live-burn.js";
+import { GapHistogram } from "./gap-histogram.js";
 
 const LABELS = [SERVICE_LABEL, MODEL_LABEL, ROUTE_LABEL] as const;
 type Labels = Record<(typeof LABELS)[number], string>;
@@ -22,7 +23,7 @@ export class ProxyMetrics {
   readonly breaks: Counter<string>;
   readonly ttft: Histogram<string>;
   readonly tpot: Histogram<string>;
-  readonly itl: Histogram<string>;
+  readonly itl: GapHistogram;
   readonly e2e: Histogram<string>;
   readonly outputTokens: Histogram<string>;
   readonly httpDuration: Histogram<string>;
@@ -56,7 +57,12 @@ export class ProxyMetrics {
       "Time per output token after the first, seconds.",
       PROXY_BUCKETS.tpot,
     );
-    this.itl = hist(PROXY_METRICS.itl, "Gaps between content chunks, seconds.", PROXY_BUCKETS.itl);
+    this.itl = new GapHistogram(
+      PROXY_METRICS.itl,
+      "Gaps between content chunks, seconds.",
+      PROXY_BUCKETS.itl,
+      this.registry,
+    );
     this.e2e = hist(PROXY_METRICS.e2e, "Request to end of the response body, seconds.", PROXY_BUCKETS.e2e);
     this.outputTokens = hist(
       PROXY_METRICS.outputTokens,

@@ -283,9 +283,7 @@ export class StreamsloProxy {
           m.ttft.observe({ labels, value: metrics.ttftMs / 1000, exemplarLabels: exemplar });
         if (metrics.tpotMs !== undefined)
           m.tpot.observe({ labels, value: metrics.tpotMs / 1000, exemplarLabels: exemplar });
-        const t = rec.chunkTimesMs;
-        for (let i = 1; i < t.length; i++)
-          m.itl.observe({ labels, value: ((t[i] as number) - (t[i - 1] as number)) / 1000 });
+        m.itl.observeGaps(labels, rec.chunkTimesMs);
         m.e2e.observe({ labels, value: e2eMs / 1000, exemplarLabels: exemplar });
         m.outputTokens.observe({ labels, value: metrics.outputTokens });
       }
@@ -420,6 +418,9 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
       c.pause();
       this.res.once("drain", () => c.resume());
     }
+    // Send it now: http corks the socket until the next tick, which would hold the bytes back
+    // until the recording below is done. Measuring must not delay what it measures.
+    this.res.socket?.uncork();
     if (this.acc) this.acc.push(chunk, now);
     else if (this.llm && this.jsonBytes < 1 << 20) {
       this.jsonParts.push(chunk);

@@ -1,0 +1,24 @@
+import { Agent } from "undici";
+import { resolveEndpoint } from "../src/client/endpoint.js";
+import type { BenchPlan } from "../src/load/bench-run.js";
+
+/** A bench plan as `streamslo bench --url <url>` builds it: chat, streaming, one short fixed prompt. */
+export function productPlan(
+  url: string,
+  o: Pick<BenchPlan, "n" | "warmup"> & { maxTokens: number },
+): BenchPlan {
+  const endpoint = resolveEndpoint(url, "chat");
+  return {
+    generation: { api: "chat", model: "bench", stream: true, ignoreEos: false },
+    send: { endpoint, stream: true, headersTimeoutMs: 30_000, bodyTimeoutMs: 30_000 },
+    workload: { prompts: { kind: "fixed", text: "x" }, maxTokens: o.maxTokens, seed: 1 },
+    n: o.n,
+    warmup: o.warmup,
+    arrivals: { process: "constant", burstiness: 1, rampUpS: 0 },
+  };
+}
+
+/** The connection pool the bench command uses. */
+export function productAgent(): Agent {
+  return new Agent({ keepAliveTimeout: 30_000, connections: null, pipelining: 1 });
+}
