@@ -86,11 +86,12 @@ export async function reportCommand(dir: string, f: ReportFlags): Promise<number
     if (f.slo)
       throw new UsageError("--slo budgets apply to LLM runs; a speech run is held to its voice targets");
     const run = doc as unknown as SpeechRunDoc;
+    const charts = speechCharts(run);
     return writeReport(
       dir,
       speechDocument(run),
-      speechCharts(run),
-      speechCharts(run).map((c) => c.id),
+      charts,
+      charts.map((c) => c.id),
       f.json,
     );
   }

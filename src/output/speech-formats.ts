@@ -1,3 +1,4 @@
+import { mdTable } from "../core/report/report-markdown.js";
 import type { SpeechLevelSummary } from "../core/speech/speech-aggregate.js";
 import { speechLevelTable, speechTargetTable } from "../core/speech/speech-tables.js";
 import { alignedTable } from "./summary-formats.js";
@@ -13,9 +14,7 @@ export function speechTargetsText(levels: SpeechLevelSummary[]): string {
 }
 
 export function speechMarkdownTable(levels: SpeechLevelSummary[]): string {
-  const t = speechLevelTable(levels);
-  const line = (c: string[]) => `| ${c.join(" | ")} |`;
-  return [line(t.header), line(t.header.map(() => "---")), ...t.rows.map(line)].join("\n");
+  return mdTable(speechLevelTable(levels));
 }
 
 export function speechCsv(levels: SpeechLevelSummary[]): string {

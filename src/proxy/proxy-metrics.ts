@@ -122,7 +122,7 @@ export class ProxyMetrics {
       labelNames: [SERVICE_LABEL, SLO_LABEL, "window"],
       registers,
       collect() {
-        for (const b of live.snapshot(now()).burn)
+        for (const b of live.burnRates(now()))
           this.set({ [SERVICE_LABEL]: service, [SLO_LABEL]: b.slo, window: b.window }, b.value);
       },
     });
@@ -132,8 +132,8 @@ export class ProxyMetrics {
       labelNames: [SERVICE_LABEL, SLO_LABEL],
       registers,
       collect() {
-        for (const r of live.snapshot(now()).remaining)
-          this.set({ [SERVICE_LABEL]: service, [SLO_LABEL]: r.slo }, r.value);
+        for (const slo of live.slos)
+          this.set({ [SERVICE_LABEL]: service, [SLO_LABEL]: slo.name }, live.budgetRemaining(slo));
       },
     });
   }

@@ -32,11 +32,9 @@ describe("in-process burn rates", () => {
     assert.equal(live.burnRate(slo, 3 * DAY_MS, t0 + 4 * DAY_MS), 0);
     live.record("availability", false, t0 + 4 * DAY_MS);
     assert.ok(Math.abs(live.burnRate(slo, 5 * MINUTE_MS, t0 + 4 * DAY_MS) - 100) < 1e-9);
-    const snap = live.snapshot(t0 + 4 * DAY_MS);
     assert.deepEqual(
-      snap.burn.map((b) => b.window),
+      live.burnRates(t0 + 4 * DAY_MS).map((b) => b.window),
       ["5m", "30m", "1h", "2h", "6h", "1d", "3d"],
     );
-    assert.equal(snap.remaining[0]?.slo, "availability");
   });
 });

@@ -8,7 +8,7 @@ export interface TextBlock {
   text: string;
 }
 
-function mdTable(t: Table): string {
+export function mdTable(t: Table): string {
   const esc = (c: string) => c.replace(/\|/g, "\\|");
   return [
     `| ${t.header.map(esc).join(" | ")} |`,

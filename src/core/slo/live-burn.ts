@@ -84,20 +84,14 @@ export class LiveBurn {
     return 1 - (1 - c.allGood / c.allTotal) / errorBudget(slo.objective);
   }
 
-  /** Every gauge value: burn rate per SLO and window (labelled like the rules: 5m, 1h, ...) and budget left. */
-  snapshot(nowMs: number): {
-    burn: { slo: string; window: string; value: number }[];
-    remaining: { slo: string; value: number }[];
-  } {
-    return {
-      burn: this.slos.flatMap((s) =>
-        LIVE_WINDOWS_MS.map((w) => ({
-          slo: s.name,
-          window: promDuration(w),
-          value: this.burnRate(s, w, nowMs),
-        })),
-      ),
-      remaining: this.slos.map((s) => ({ slo: s.name, value: this.budgetRemaining(s) })),
-    };
+  /** Burn rate per SLO and window, windows labelled like the rules (5m, 1h, ...). */
+  burnRates(nowMs: number): { slo: string; window: string; value: number }[] {
+    return this.slos.flatMap((s) =>
+      LIVE_WINDOWS_MS.map((w) => ({
+        slo: s.name,
+        window: promDuration(w),
+        value: this.burnRate(s, w, nowMs),
+      })),
+    );
   }
 }
