@@ -1,14 +1,17 @@
-import { Agent } from "undici";
+import { Agent, request } from "undici";
 import { Clock } from "../src/client/clock.js";
 import { resolveEndpoint } from "../src/client/endpoint.js";
-import { sendGeneration } from "../src/client/generation-client.js";
+import { type SendOptions, sendGeneration } from "../src/client/generation-client.js";
 import { Distribution } from "../src/core/histogram.js";
+import type { RequestRecord } from "../src/core/record.js";
 import { r3, startEmitter } from "./processes.js";
 
 export interface AccuracyRow {
   streams: number;
   /** Whether the streams' tokens were spread over the ITL, or all emitted in the same tick. */
   staggered: boolean;
+  /** Rounds of `streams` concurrent requests measured (after one unmeasured warm-up round). */
+  rounds: number;
   tokens: number;
   /** Arrival minus emission, per token (ms): what the client adds to what it measures. */
   delivery_p50_ms: number;
@@ -22,48 +25,74 @@ export interface AccuracyRow {
   ttft_error_p99_ms: number;
 }
 
-/** Runs `streams` concurrent streams once and compares every token's arrival with its emission. */
+/** Tokens per stream; with 20 ms between them a round lasts about 2 s. */
+const TOKENS = 100;
+/** Measured rounds: at least two, and at least 1,000 tokens behind each level's p99. */
+const roundsFor = (streams: number) => Math.max(2, Math.ceil(1000 / (streams * TOKENS)));
+
+/**
+ * Runs `streams` concurrent streams for a few rounds and compares every token's arrival, as the
+ * product's client records it (its default path: no text kept), with its emission.
+ */
 export async function accuracyAt(streams: number, staggered: boolean): Promise<AccuracyRow> {
-  const emitter = await startEmitter("emitter", { EMIT_STAGGER: staggered ? "1" : "0" });
+  const emitter = await startEmitter("emitter", {
+    EMIT_STAGGER: staggered ? "1" : "0",
+    EMIT_TOKENS: String(TOKENS),
+  });
   const agent = new Agent({ connections: null, keepAliveTimeout: 60_000 });
   const clock = new Clock();
   const base = performance.timeOrigin + clock.originMs;
-  const endpoint = resolveEndpoint(`http://127.0.0.1:${emitter.port}/v1`, "chat");
+  const origin = `http://127.0.0.1:${emitter.port}`;
+  const opts: SendOptions = {
+    endpoint: resolveEndpoint(`${origin}/v1`, "chat"),
+    stream: true,
+    headersTimeoutMs: 60_000,
+    bodyTimeoutMs: 60_000,
+  };
   const delivery = new Distribution();
   const itlError = new Distribution();
   const ttftError = new Distribution();
+  const rounds = roundsFor(streams);
   let tokens = 0;
-  try {
-    const opts = { endpoint, stream: true, headersTimeoutMs: 60_000, bodyTimeoutMs: 60_000, keepText: true };
-    const records = await Promise.all(
-      Array.from({ length: streams }, (_, i) =>
-        sendGeneration(agent, clock, opts, "{}", {
-          id: `a${i}`,
+  const round = (r: number) =>
+    Promise.all(
+      Array.from({ length: streams }, (_, i) => {
+        const id = `${r}-${i}`;
+        const body = JSON.stringify({ model: "bench", stream: true, user: id, messages: [] });
+        return sendGeneration(agent, clock, opts, body, {
+          id,
           scenario: "accuracy",
           phase: "measure",
-          intendedStartMs: 0,
-        }),
-      ),
+          intendedStartMs: clock.now(),
+        });
+      }),
     );
-    for (const r of records) {
-      const emitted = (r.text ?? "").split(";").filter(Boolean).map(Number);
-      // Each content chunk is one emission; chunks that arrive in one read share its arrival time.
-      const arrivals = r.chunkTimesMs.map((t) => base + t);
-      const count = Math.min(emitted.length, arrivals.length);
-      for (let i = 0; i < count; i++) {
-        const d = (arrivals[i] as number) - (emitted[i] as number);
-        delivery.record(Math.max(0, d));
-        if (i === 0) ttftError.record(Math.max(0, d));
-        if (i > 0) {
-          const gapErr = Math.abs(
-            (arrivals[i] as number) -
-              (arrivals[i - 1] as number) -
-              ((emitted[i] as number) - (emitted[i - 1] as number)),
-          );
-          itlError.record(gapErr);
-        }
+  const compare = (rec: RequestRecord, emitted: number[]) => {
+    const count = Math.min(emitted.length, rec.chunkTimesMs.length);
+    let prevArrival = 0;
+    for (let i = 0; i < count; i++) {
+      const arrival = base + (rec.chunkTimesMs[i] as number);
+      const d = arrival - (emitted[i] as number);
+      delivery.record(Math.max(0, d));
+      if (i === 0) ttftError.record(Math.max(0, d));
+      else
+        itlError.record(
+          Math.abs(arrival - prevArrival - ((emitted[i] as number) - (emitted[i - 1] as number))),
+        );
+      prevArrival = arrival;
+    }
+    tokens += count;
+  };
+  try {
+    await round(-1); // warm-up: connections, JIT; not measured
+    for (let r = 0; r < rounds; r++) {
+      const records = await round(r);
+      const res = await request(`${origin}/emissions`);
+      const emissions = (await res.body.json()) as Record<string, number[]>;
+      for (const rec of records) {
+        if (rec.outcome !== "ok") throw new Error(`accuracy request ${rec.id}: ${rec.outcome}`);
+        compare(rec, emissions[rec.id] ?? []);
       }
-      tokens += count;
     }
   } finally {
     await agent.close();
@@ -72,6 +101,7 @@ export async function accuracyAt(streams: number, staggered: boolean): Promise<A
   return {
     streams,
     staggered,
+    rounds,
     tokens,
     delivery_p50_ms: r3(delivery.percentile(50)),
     delivery_p99_ms: r3(delivery.percentile(99)),

@@ -1,9 +1,35 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import type { ClientName, WindowResult, WindowTask } from "./client-worker.js";
 import { runWorker, startEmitter } from "./processes.js";
 
 /** The product, the minimal reference client, and a transport-only floor. */
 export const CLIENTS: ClientName[] = ["streamslo", "reference", "transport"];
+/** Clients of the unpaced comparison: the Node ones, and the asyncio/aiohttp loop where Python has it. */
+type AnyClient = ClientName | "aiohttp";
+const AIOHTTP_CLIENT = fileURLToPath(new URL("../../bench/aiohttp-client.py", import.meta.url));
+
+/** The Python that runs the aiohttp client, found once per capacity run. */
+let python: string | undefined;
+
+/** Runs the asyncio/aiohttp client (bench/aiohttp-client.py) for one window; its last stdout line is the result. */
+function runAiohttp(python: string, task: WindowTask): Promise<WindowResult> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(python, [AIOHTTP_CLIENT, JSON.stringify(task)], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    proc.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    proc.once("error", reject);
+    proc.once("exit", (code) => {
+      const line = out.trim().split("\n").pop() ?? "";
+      if (code !== 0 || !line) reject(new Error(`aiohttp client failed (exit ${code})`));
+      else resolve(JSON.parse(line) as WindowResult);
+    });
+  });
+}
 
 /** The loop-lag budget a client must stay within for its throughput to count (issue G). */
 const LAG_LIMIT_MS = 1;
@@ -20,7 +46,7 @@ const MEASURE_MS = 2000;
 const PER_STREAM = 50;
 
 export interface CapacityStep extends WindowResult {
-  client: ClientName;
+  client: AnyClient;
   streams: number;
   /** Offered content events per second (all streams); null: the emitter sends as fast as it can. */
   offered_events_per_s: number | null;
@@ -29,7 +55,7 @@ export interface CapacityStep extends WindowResult {
   passed: boolean;
 }
 
-async function step(client: ClientName, streams: number, offered: number | null): Promise<CapacityStep> {
+async function step(client: AnyClient, streams: number, offered: number | null): Promise<CapacityStep> {
   const itl = offered === null ? 0 : (streams * 1000) / offered;
   const emitter = await startEmitter("fast-emitter", {
     EMIT_TOKENS: String(TOKENS),
@@ -38,14 +64,17 @@ async function step(client: ClientName, streams: number, offered: number | null)
   try {
     const task: WindowTask = {
       mode: "window",
-      client,
+      client: client === "aiohttp" ? "reference" : client,
       url: `http://127.0.0.1:${emitter.port}/v1`,
       streams,
       maxTokens: TOKENS,
       warmupMs: WARMUP_MS,
       measureMs: MEASURE_MS,
     };
-    const r = await runWorker<WindowResult>("client-worker", task);
+    const r =
+      client === "aiohttp"
+        ? await runAiohttp(python ?? "python3", task)
+        : await runWorker<WindowResult>("client-worker", task);
     const row: CapacityStep = {
       client,
       streams,
@@ -113,7 +142,7 @@ export interface Ladder {
 }
 
 export interface SaturatedRow {
-  client: ClientName;
+  client: AnyClient;
   streams: number;
   /** Best of the rounds (contention only ever lowers these). */
   events_per_s: number;
@@ -135,25 +164,43 @@ export interface CapacityResult {
   stream_ladder: (Ladder & { client: ClientName; per_stream_events_per_s: number })[];
 }
 
-function aiohttpStatus(): CapacityResult["aiohttp"] {
-  const r = spawnSync("python3", ["-c", "import aiohttp"], { encoding: "utf8" });
-  if (r.status === 0) {
+/**
+ * Finds a Python 3 that has aiohttp: $BENCH_PYTHON, else `python3` on the PATH, else the system's
+ * (a version manager's python3 often shadows the distribution's, where python3-aiohttp lives).
+ */
+function findAiohttp(): { python?: string; status: CapacityResult["aiohttp"] } {
+  const candidates = [process.env.BENCH_PYTHON, "python3", "/usr/bin/python3"].filter(
+    (p): p is string => !!p,
+  );
+  for (const python of candidates) {
+    const probe = "import aiohttp, sys; print(aiohttp.__version__, sys.version.split()[0])";
+    const r = spawnSync(python, ["-c", probe], { encoding: "utf8" });
+    if (r.status !== 0) continue;
+    const [aio, py] = r.stdout.trim().split(" ");
     return {
-      available: true,
-      note: "aiohttp is installed; this bench has no asyncio/aiohttp loop to compare with yet",
+      python,
+      status: {
+        available: true,
+        note: `aiohttp ${aio} on Python ${py}: bench/aiohttp-client.py in the unpaced rows`,
+      },
     };
   }
-  const why = r.error ? "python3 not found" : "python3 -c 'import aiohttp' fails (module not installed)";
-  return { available: false, note: `${why}: no asyncio/aiohttp comparison in this run` };
+  const note = `no Python 3 with aiohttp (tried ${candidates.join(", ")}): no asyncio/aiohttp comparison in this run`;
+  return { status: { available: false, note } };
 }
 
 /** Unpaced: rounds interleave the clients, so a burst of other work does not land on one client only. */
-async function saturated(streamCounts: number[], rounds: number): Promise<SaturatedRow[]> {
+async function saturated(
+  streamCounts: number[],
+  rounds: number,
+  withAiohttp: boolean,
+): Promise<SaturatedRow[]> {
   const rows: SaturatedRow[] = [];
+  const clients: AnyClient[] = withAiohttp ? [...CLIENTS, "aiohttp"] : CLIENTS;
   for (const streams of streamCounts) {
-    const byClient = new Map<ClientName, CapacityStep[]>(CLIENTS.map((c) => [c, []]));
+    const byClient = new Map<AnyClient, CapacityStep[]>(clients.map((c) => [c, []]));
     for (let i = 0; i < rounds; i++)
-      for (const c of CLIENTS) byClient.get(c)?.push(await step(c, streams, null));
+      for (const c of clients) byClient.get(c)?.push(await step(c, streams, null));
     for (const [client, steps] of byClient) {
       rows.push({
         client,
@@ -168,6 +215,9 @@ async function saturated(streamCounts: number[], rounds: number): Promise<Satura
 }
 
 export async function capacity(streamCounts: number[]): Promise<CapacityResult> {
+  const { python: found, status: aiohttp } = findAiohttp();
+  python = found;
+  const sat = await saturated(streamCounts, 3, aiohttp.available);
   const rate_ladder: CapacityResult["rate_ladder"] = [];
   for (const streams of streamCounts) {
     for (const client of CLIENTS) {
@@ -181,11 +231,11 @@ export async function capacity(streamCounts: number[]): Promise<CapacityResult> 
     stream_ladder.push({ client, per_stream_events_per_s: PER_STREAM, ...l });
   }
   return {
-    aiohttp: aiohttpStatus(),
+    aiohttp,
     tokens_per_request: TOKENS,
     lag_limit_ms: LAG_LIMIT_MS,
     loose_lag_limit_ms: LOOSE_LAG_LIMIT_MS,
-    saturated: await saturated(streamCounts, 3),
+    saturated: sat,
     rate_ladder,
     stream_ladder,
   };
