@@ -1,35 +1,13 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { ClientName, WindowResult, WindowTask } from "./client-worker.js";
-import { runWorker, startEmitter } from "./processes.js";
+import { runForJson, runWorker, startEmitter } from "./processes.js";
 
 /** The product, the minimal reference client, and a transport-only floor. */
 export const CLIENTS: ClientName[] = ["streamslo", "reference", "transport"];
 /** Clients of the unpaced comparison: the Node ones, and the asyncio/aiohttp loop where Python has it. */
 type AnyClient = ClientName | "aiohttp";
 const AIOHTTP_CLIENT = fileURLToPath(new URL("../../bench/aiohttp-client.py", import.meta.url));
-
-/** The Python that runs the aiohttp client, found once per capacity run. */
-let python: string | undefined;
-
-/** Runs the asyncio/aiohttp client (bench/aiohttp-client.py) for one window; its last stdout line is the result. */
-function runAiohttp(python: string, task: WindowTask): Promise<WindowResult> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(python, [AIOHTTP_CLIENT, JSON.stringify(task)], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let out = "";
-    proc.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    proc.once("error", reject);
-    proc.once("exit", (code) => {
-      const line = out.trim().split("\n").pop() ?? "";
-      if (code !== 0 || !line) reject(new Error(`aiohttp client failed (exit ${code})`));
-      else resolve(JSON.parse(line) as WindowResult);
-    });
-  });
-}
 
 /** The loop-lag budget a client must stay within for its throughput to count (issue G). */
 const LAG_LIMIT_MS = 1;
@@ -55,7 +33,13 @@ export interface CapacityStep extends WindowResult {
   passed: boolean;
 }
 
-async function step(client: AnyClient, streams: number, offered: number | null): Promise<CapacityStep> {
+/** One window of one client; `python` runs the aiohttp client (bench/aiohttp-client.py). */
+async function step(
+  client: AnyClient,
+  streams: number,
+  offered: number | null,
+  python = "python3",
+): Promise<CapacityStep> {
   const itl = offered === null ? 0 : (streams * 1000) / offered;
   const emitter = await startEmitter("fast-emitter", {
     EMIT_TOKENS: String(TOKENS),
@@ -64,7 +48,7 @@ async function step(client: AnyClient, streams: number, offered: number | null):
   try {
     const task: WindowTask = {
       mode: "window",
-      client: client === "aiohttp" ? "reference" : client,
+      client: client === "aiohttp" ? "reference" : client, // the Python client reads only the load fields
       url: `http://127.0.0.1:${emitter.port}/v1`,
       streams,
       maxTokens: TOKENS,
@@ -73,7 +57,7 @@ async function step(client: AnyClient, streams: number, offered: number | null):
     };
     const r =
       client === "aiohttp"
-        ? await runAiohttp(python ?? "python3", task)
+        ? await runForJson<WindowResult>(python, [AIOHTTP_CLIENT, JSON.stringify(task)], "aiohttp client")
         : await runWorker<WindowResult>("client-worker", task);
     const row: CapacityStep = {
       client,
@@ -190,17 +174,13 @@ function findAiohttp(): { python?: string; status: CapacityResult["aiohttp"] } {
 }
 
 /** Unpaced: rounds interleave the clients, so a burst of other work does not land on one client only. */
-async function saturated(
-  streamCounts: number[],
-  rounds: number,
-  withAiohttp: boolean,
-): Promise<SaturatedRow[]> {
+async function saturated(streamCounts: number[], rounds: number, python?: string): Promise<SaturatedRow[]> {
   const rows: SaturatedRow[] = [];
-  const clients: AnyClient[] = withAiohttp ? [...CLIENTS, "aiohttp"] : CLIENTS;
+  const clients: AnyClient[] = python ? [...CLIENTS, "aiohttp"] : CLIENTS;
   for (const streams of streamCounts) {
     const byClient = new Map<AnyClient, CapacityStep[]>(clients.map((c) => [c, []]));
     for (let i = 0; i < rounds; i++)
-      for (const c of clients) byClient.get(c)?.push(await step(c, streams, null));
+      for (const c of clients) byClient.get(c)?.push(await step(c, streams, null, python));
     for (const [client, steps] of byClient) {
       rows.push({
         client,
@@ -215,9 +195,8 @@ async function saturated(
 }
 
 export async function capacity(streamCounts: number[]): Promise<CapacityResult> {
-  const { python: found, status: aiohttp } = findAiohttp();
-  python = found;
-  const sat = await saturated(streamCounts, 3, aiohttp.available);
+  const { python, status: aiohttp } = findAiohttp();
+  const sat = await saturated(streamCounts, 3, python);
   const rate_ladder: CapacityResult["rate_ladder"] = [];
   for (const streams of streamCounts) {
     for (const client of CLIENTS) {

@@ -59,19 +59,21 @@ export async function startEmitter(
  * `nodeArgs` go to node itself, e.g. `--cpu-prof` to profile the client under test.
  */
 export function runWorker<T>(module: string, task: unknown, nodeArgs: string[] = []): Promise<T> {
+  return runForJson<T>(process.execPath, [...nodeArgs, benchModule(module), JSON.stringify(task)], module);
+}
+
+/** Runs a command to its end; resolves with the JSON of the last line it printed (`name` labels its failure). */
+export function runForJson<T>(command: string, args: string[], name: string): Promise<T> {
   return new Promise((resolve, reject) => {
-    const proc = track(
-      spawn(process.execPath, [...nodeArgs, benchModule(module), JSON.stringify(task)], {
-        stdio: ["ignore", "pipe", "inherit"],
-      }),
-    );
+    const proc = track(spawn(command, args, { stdio: ["ignore", "pipe", "inherit"] }));
     let out = "";
     proc.stdout?.on("data", (d: Buffer) => {
       out += d.toString();
     });
+    proc.once("error", reject);
     proc.once("exit", (code) => {
       const line = out.trim().split("\n").pop() ?? "";
-      if (code !== 0 || !line) reject(new Error(`${module} failed (exit ${code})`));
+      if (code !== 0 || !line) reject(new Error(`${name} failed (exit ${code})`));
       else resolve(JSON.parse(line) as T);
     });
   });

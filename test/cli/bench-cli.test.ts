@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { simParams } from "../../src/sim/presets.js";
@@ -11,6 +11,18 @@ function onlyRunDir(out: string): string {
   const dirs = readdirSync(out);
   assert.equal(dirs.length, 1, `one run folder in ${out}: ${dirs.join(", ")}`);
   return join(out, dirs[0] as string);
+}
+
+/** Waits until the one run folder in `out` has at least `n` lines in requests.jsonl. */
+async function waitForRecords(out: string, n: number, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const dirs = readdirSync(out);
+    const file = dirs.length === 1 ? join(out, dirs[0] as string, "requests.jsonl") : "";
+    if (file && existsSync(file) && jsonLines(file).length >= n) return;
+    assert.ok(Date.now() < until, `${n} records in ${out} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 function jsonLines(path: string): Record<string, unknown>[] {
@@ -368,7 +380,9 @@ describe("bench on bad input: one line, a non-zero exit, nothing lost", () => {
           out,
         ]);
         const done = collect(child);
-        await new Promise((r) => setTimeout(r, 3000));
+        // Killed half a second into the second round of four 2-second streams, whatever the start-up took.
+        await waitForRecords(out, 4);
+        await new Promise((r) => setTimeout(r, 500));
         child.kill(signal);
         const r = await done;
         assert.equal(r.code, 130, r.stderr);
