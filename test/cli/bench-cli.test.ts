@@ -4,14 +4,9 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { simParams } from "../../src/sim/presets.js";
 import { type SimServer, startSimServer } from "../../src/sim/sim-server.js";
+import { onlyRunDir } from "../helpers/checked-run.js";
 import { collect, runCli, spawnCli, tempDir } from "../helpers/cli.js";
 import { chat, startScheduledServer } from "../helpers/scheduled-server.js";
-
-function onlyRunDir(out: string): string {
-  const dirs = readdirSync(out);
-  assert.equal(dirs.length, 1, `one run folder in ${out}: ${dirs.join(", ")}`);
-  return join(out, dirs[0] as string);
-}
 
 /** Waits until the one run folder in `out` has at least `n` lines in requests.jsonl. */
 async function waitForRecords(out: string, n: number, timeoutMs = 20_000): Promise<void> {
