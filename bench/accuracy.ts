@@ -91,7 +91,10 @@ export async function accuracyAt(streams: number, staggered: boolean): Promise<A
       const emissions = (await res.body.json()) as Record<string, number[]>;
       for (const rec of records) {
         if (rec.outcome !== "ok") throw new Error(`accuracy request ${rec.id}: ${rec.outcome}`);
-        compare(rec, emissions[rec.id] ?? []);
+        const emitted = emissions[rec.id];
+        // A request the emitter did not log would count no tokens and flatter the figures.
+        if (!emitted) throw new Error(`accuracy request ${rec.id}: the emitter has no emission times`);
+        compare(rec, emitted);
       }
     }
   } finally {

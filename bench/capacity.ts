@@ -46,19 +46,22 @@ async function step(
     EMIT_ITL_MS: String(itl),
   });
   try {
-    const task: WindowTask = {
-      mode: "window",
-      client: client === "aiohttp" ? "reference" : client, // the Python client reads only the load fields
+    const load = {
       url: `http://127.0.0.1:${emitter.port}/v1`,
       streams,
       maxTokens: TOKENS,
       warmupMs: WARMUP_MS,
       measureMs: MEASURE_MS,
     };
+    // The Python client takes the same load fields and prints a result of the same shape.
     const r =
       client === "aiohttp"
-        ? await runForJson<WindowResult>(python, [AIOHTTP_CLIENT, JSON.stringify(task)], "aiohttp client")
-        : await runWorker<WindowResult>("client-worker", task);
+        ? await runForJson<WindowResult>(python, [AIOHTTP_CLIENT, JSON.stringify(load)], "aiohttp client")
+        : await runWorker<WindowResult>("client-worker", {
+            mode: "window",
+            client,
+            ...load,
+          } satisfies WindowTask);
     const row: CapacityStep = {
       client,
       streams,
