@@ -4,6 +4,7 @@ import { Agent } from "undici";
 import { Clock } from "../client/clock.js";
 import { ServerMetricsScraper } from "../client/server-metrics-scraper.js";
 import type { ArrivalProcess } from "../core/arrivals.js";
+import { redactUrlSecrets } from "../core/redact.js";
 import { needsText } from "../core/slo-spec.js";
 import { type Baseline, measureBaseline } from "../load/baseline.js";
 import { BenchRunner, type LevelResult, type LoadLevel, type StopReason } from "../load/bench-run.js";
@@ -63,10 +64,12 @@ export interface BenchFlags extends TargetFlags, SpeechFlags {
   quiet: boolean;
 }
 
-/** The run's configuration as written to run.json: never the API key. */
+/** The run's configuration as written to run.json: never the API key, nor credentials in a URL. */
 function publicConfig(f: BenchFlags): Record<string, unknown> {
   const { apiKey: _key, simApiKey: _simKey, ...rest } = f;
-  return rest;
+  return Object.fromEntries(
+    Object.entries(rest).map(([k, v]) => [k, typeof v === "string" ? redactUrlSecrets(v) : v]),
+  );
 }
 
 type Plan =
@@ -114,7 +117,26 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
     throw new UsageError("--burstiness shapes gamma arrivals; drop it or use --arrivals gamma");
   }
   const arrivals: ArrivalProcess = f.arrivals ?? (f.burstiness !== 1 ? "gamma" : "poisson");
+  // Listening from here: a signal during the pre-flight requests ends the command cleanly too.
+  let loading = false;
+  const interrupt = interruptSignal(() =>
+    loading ? "aborting in-flight requests and writing results" : "stopping before the first request",
+  );
   const target = await resolveTarget(f);
+  if (!f.quiet && !interrupt.signal.aborted) {
+    const where = target.sim
+      ? "the embedded simulator (no --url given)"
+      : `${target.endpoint.origin}${target.endpoint.path}`;
+    process.stderr.write(`streamslo ${VERSION}: benchmarking ${where}, model ${target.model}\n`);
+  }
+  const server = await serverObserver(f, target.endpoint.origin, target.model);
+  if (interrupt.signal.aborted) {
+    interrupt.dispose();
+    await target.sim?.close();
+    process.stderr.write("streamslo: nothing was sent or measured, so no run folder was written\n");
+    return EXIT.interrupted;
+  }
+  loading = true;
   const clock = new Clock();
   const label = f.label ?? (target.sim ? "sim" : new URL(target.endpoint.origin).hostname);
   const id = runId(clock.wallStart, label);
@@ -134,17 +156,8 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
     config: publicConfig(f),
   };
   writeJson(join(dir, "run.json"), info);
-  if (!f.quiet) {
-    const where = target.sim
-      ? "the embedded simulator (no --url given)"
-      : `${target.endpoint.origin}${target.endpoint.path}`;
-    process.stderr.write(`streamslo ${VERSION}: benchmarking ${where}, model ${target.model}\n`);
-  }
-
-  const server = await serverObserver(f, target.endpoint.origin, target.model);
   const jsonl = new JsonlWriter(join(dir, "requests.jsonl"));
   const progress = new Progress(!f.quiet && !f.json);
-  const interrupt = interruptSignal("aborting in-flight requests");
   const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: null, pipelining: 1 });
   const levels: LevelResult[] = [];
   let capacity: CapacityResult | undefined;

@@ -17,6 +17,7 @@ import {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
+import { redactUrlSecrets } from "../core/redact.js";
 import { type BudgetFlags, budgetCommand } from "./budget-command.js";
 import { type CompareFlags, compareCommand } from "./compare-command.js";
 import { type DashboardFlags, dashboardCommand } from "./dashboard-command.js";
@@ -288,15 +289,18 @@ export async function main(argv: string[]): Promise<number> {
       // help and version exit 0; every parse error is a usage error
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
+    // Error lines quote what the user typed: a URL there may carry a key.
     if (err instanceof UsageError) {
-      process.stderr.write(`streamslo: ${err.message}\n`);
+      process.stderr.write(`streamslo: ${redactUrlSecrets(err.message)}\n`);
       return EXIT.usage;
     }
     if (err instanceof EndpointError) {
-      process.stderr.write(`streamslo: ${err.message}\n`);
+      process.stderr.write(`streamslo: ${redactUrlSecrets(err.message)}\n`);
       return EXIT.endpoint;
     }
-    process.stderr.write(`streamslo: unexpected failure: ${(err as Error).stack ?? err}\n`);
+    process.stderr.write(
+      `streamslo: unexpected failure: ${redactUrlSecrets(String((err as Error).stack ?? err))}\n`,
+    );
     return EXIT.failure;
   }
 }

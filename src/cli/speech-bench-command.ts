@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Agent } from "undici";
 import { Clock } from "../client/clock.js";
-import { redactSecret } from "../core/redact.js";
+import { redactSecret, redactUrlSecrets } from "../core/redact.js";
 import type { SpeechLevelSummary } from "../core/speech/speech-aggregate.js";
 import { STT_PROTOCOLS } from "../core/speech/stt-protocols.js";
 import { VOICE_TARGETS, type VoiceTargets } from "../core/speech/voice-targets.js";
@@ -159,7 +159,7 @@ export async function speechBenchCommand(f: BenchFlags): Promise<number> {
   const clock = new Clock();
   const id = runId(clock.wallStart, f.label ?? (sim ? `sim-${f.protocol}` : f.protocol));
   const dir = createRunDir(f.out, id);
-  const url = redactSecret(target.stream.url.toString(), target.stream.apiKey);
+  const url = redactUrlSecrets(redactSecret(target.stream.url.toString(), target.stream.apiKey));
   const info = {
     tool: { name: "streamslo", version: VERSION, node: process.version },
     kind: "speech",
@@ -192,7 +192,7 @@ export async function speechBenchCommand(f: BenchFlags): Promise<number> {
     );
   const jsonl = new JsonlWriter(join(dir, "requests.jsonl"));
   const progress = new Progress(!f.quiet && !f.json);
-  const interrupt = interruptSignal("closing streams");
+  const interrupt = interruptSignal("closing streams and writing results");
   const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: null, pipelining: 1 });
   const results: SpeechLevelSummary[] = [];
   const runner = new SpeechRunner(

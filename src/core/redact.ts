@@ -33,3 +33,20 @@ export function redactSummary(s: StreamSummary, secrets: readonly (string | unde
     if (s.text !== undefined) s.text = redactSecret(s.text, secret);
   }
 }
+
+/** Query parameters whose values are credentials (`?key=`, `api-key`, `access_token`, `sig`...). */
+const SECRET_PARAM = /(?:key|token|secret|passw|auth|sig|credential)/i;
+
+/**
+ * Takes credentials out of every URL in a text: the user and password of `scheme://user:pass@host`
+ * and the values of query parameters named like keys or tokens. Flags and error lines quote the
+ * URL a user typed, and a key can ride in it; outputs keep the rest of the URL for context.
+ */
+export function redactUrlSecrets(text: string): string {
+  return text
+    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"']+@/gi, `$1${REDACTED}@`)
+    .replace(/([?&;]([^\s=&#"']+)=)([^\s&#"']*)/g, (all, head: string, name: string, value: string) =>
+      // Punctuation that ends the sentence around the URL stays.
+      SECRET_PARAM.test(name) ? `${head}${REDACTED}${/[:.,;)\]]*$/.exec(value)?.[0] ?? ""}` : all,
+    );
+}

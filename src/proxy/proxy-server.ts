@@ -354,10 +354,23 @@ export class StreamsloProxy {
   }
 }
 
+function flushHead(h: ForwardHandler): void {
+  h.flushHead();
+}
+
+function recordPending(h: ForwardHandler): void {
+  h.recordPending();
+}
+
 /** Relays one upstream response to the client while recording it. */
 class ForwardHandler implements Dispatcher.DispatchHandler {
   private controller?: Dispatcher.DispatchController;
   private acc?: StreamAccumulator;
+  /** Buffers relayed in this tick, and their arrival times, not yet fed to the accumulator. */
+  private readonly pending: Buffer[] = [];
+  private readonly pendingMs: number[] = [];
+  private recordScheduled = false;
+  private bodyStarted = false;
   private jsonParts: Buffer[] = [];
   private jsonBytes = 0;
   private done = false;
@@ -405,7 +418,10 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
     if (headers["content-length"] !== undefined) out["content-length"] = headers["content-length"] as string;
     this.res.writeHead(statusCode, out);
-    this.res.flushHeaders();
+    // The head goes out with the first body bytes when they came in the same read (one write
+    // instead of two); otherwise it is sent on its own at the end of this tick, so a server that
+    // answers with headers first (vLLM does) still has them reach the client at once.
+    process.nextTick(flushHead, this);
     const type = String(headers["content-type"] ?? "");
     if (this.llm && statusCode < 300 && type.includes("text/event-stream"))
       // A line without end is still relayed, but past MAX_EVENT_CHARS no longer parsed.
@@ -414,18 +430,41 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
 
   onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
     const now = this.proxy.now();
+    this.bodyStarted = true;
     if (!this.res.write(chunk)) {
       c.pause();
       this.res.once("drain", () => c.resume());
     }
-    // Send it now: http corks the socket until the next tick, which would hold the bytes back
-    // until the recording below is done. Measuring must not delay what it measures.
-    this.res.socket?.uncork();
-    if (this.acc) this.acc.push(chunk, now);
-    else if (this.llm && this.jsonBytes < 1 << 20) {
+    // http corks the socket until the end of this tick, so all that one upstream read brought
+    // (and the response's end, when it came in the same read) leaves in one write. Recording
+    // waits until after that write: measuring must not delay what it measures.
+    if (this.acc) {
+      this.pending.push(chunk);
+      this.pendingMs.push(now);
+      if (!this.recordScheduled) {
+        this.recordScheduled = true;
+        process.nextTick(recordPending, this);
+      }
+    } else if (this.llm && this.jsonBytes < 1 << 20) {
       this.jsonParts.push(chunk);
       this.jsonBytes += chunk.length;
     }
+  }
+
+  /** Sends the response head if no body bytes have taken it along yet. */
+  flushHead(): void {
+    if (!this.bodyStarted && !this.res.writableEnded && !this.res.destroyed) this.res.flushHeaders();
+  }
+
+  /** Feeds the accumulator what was relayed since the last call. */
+  recordPending(): void {
+    this.recordScheduled = false;
+    const acc = this.acc;
+    if (!acc) return;
+    for (let i = 0; i < this.pending.length; i++)
+      acc.push(this.pending[i] as Buffer, this.pendingMs[i] as number);
+    this.pending.length = 0;
+    this.pendingMs.length = 0;
   }
 
   onResponseEnd(): void {
@@ -449,6 +488,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   private complete(broke?: { code: ReturnType<typeof transportErrorCode>; message: string }): void {
     if (this.done) return;
     this.done = true;
+    this.recordPending();
     const rec = this.rec;
     rec.endMs = this.proxy.now();
     let outcome: "ok" | "upstream_error" | "upstream_drop" | "client_disconnect" | "timeout";

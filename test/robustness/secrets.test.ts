@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { redactUrlSecrets } from "../../src/core/redact.js";
 import { simParams } from "../../src/sim/presets.js";
 import { type SimServer, startSimServer } from "../../src/sim/sim-server.js";
 import { assertCleanExit, onlyRunDir } from "../helpers/checked-run.js";
@@ -110,6 +111,37 @@ describe("the API key never reaches an output", { concurrency: 2 }, () => {
       assertNoKeyBelow(out);
     });
   }
+
+  it("a key inside --url (user:key@ or ?api-key=) reaches no file and no error line", async () => {
+    const out = tempDir();
+    const u = new URL(sim.baseUrl);
+    const url = `http://user:${KEY}@${u.host}${u.pathname}?api-key=${KEY}&api-version=2024-10-21`;
+    const bench = await runCli(["bench", "--url", url, "--api-key", KEY, "-c", "1", "-n", "2", "--out", out]);
+    assertCleanExit(bench, 0);
+    const run = JSON.parse(readFileSync(join(onlyRunDir(out), "run.json"), "utf8"));
+    assert.equal(
+      run.config.url,
+      `http://[redacted]@${u.host}${u.pathname}?api-key=[redacted]&api-version=2024-10-21`,
+    );
+    assertNoKey("bench", bench.stdout + bench.stderr);
+    assertNoKeyBelow(out);
+    const closed = await startHostileServer((s) => s.destroy());
+    const port = new URL(closed.url).port;
+    await closed.close();
+    const down = await runCli(["probe", "--url", `http://127.0.0.1:${port}/v1?key=${KEY}`, "--model", "m"]);
+    assertCleanExit(down, 3);
+    assert.match(down.stderr, /\?key=\[redacted\]/, "the error line still names the URL");
+    assertNoKey("probe", down.stdout + down.stderr);
+  });
+
+  it("redactUrlSecrets: credentials out, the rest of the URL and the sentence kept", () => {
+    assert.equal(
+      redactUrlSecrets("cannot reach https://me:pw@h.example/v1?sig=abc&x=1&access_token=t: refused"),
+      "cannot reach https://[redacted]@h.example/v1?sig=[redacted]&x=1&access_token=[redacted]: refused",
+    );
+    assert.equal(redactUrlSecrets("http://h:8000/v1?model=m&stream=1"), "http://h:8000/v1?model=m&stream=1");
+    assert.equal(redactUrlSecrets("no url here; a=b"), "no url here; a=b");
+  });
 
   describe("a server that echoes the key back", () => {
     let echo: HostileServer;

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { assertCleanExit, assertRunInvariants, collectWithPeak, readRun } from "../helpers/checked-run.js";
@@ -71,5 +73,34 @@ describe("bench interrupted mid-run", { concurrency: 2 }, () => {
     assertCleanExit(run, 130);
     assert.equal(run.stderr.match(/^interrupted:/gm)?.length, 1);
     assertRunInvariants(run);
+  });
+
+  it("during the pre-flight /v1/models: exit 130, nothing sent, no run folder", async () => {
+    let generations = 0;
+    const server = createServer((req, res) => {
+      if (req.url?.endsWith("/models")) {
+        // A slow pre-flight: the signal lands while bench waits for it.
+        setTimeout(() => res.end(JSON.stringify({ object: "list", data: [{ id: "m" }] })), 1500);
+      } else if (req.method === "POST") {
+        generations++;
+        res.writeHead(500).end();
+      } else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const out = tempDir();
+      const child = spawnCli(["bench", "--url", `http://127.0.0.1:${port}/v1`, "-n", "2", "--out", out]);
+      const done = collectWithPeak(child);
+      await new Promise((r) => setTimeout(r, 500));
+      child.kill("SIGTERM");
+      const r = await done;
+      assertCleanExit(r, 130);
+      assert.match(r.stderr, /interrupted: stopping before the first request/);
+      assert.equal(generations, 0, "no load was sent");
+      assert.equal(existsSync(out) ? readdirSync(out).length : 0, 0, "no run folder");
+    } finally {
+      server.close();
+    }
   });
 });
