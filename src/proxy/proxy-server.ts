@@ -221,15 +221,19 @@ export class StreamsloProxy {
     if (llm && this.metrics.inFlight >= this.o.maxStreams) {
       return sendError(res, 429, `more than ${this.o.maxStreams} streams in flight`, { "retry-after": "1" });
     }
-    let model: unknown;
-    if (llm) {
-      try {
-        model = (JSON.parse(body.toString("utf8")) as { model?: unknown }).model;
-      } catch {
-        // not JSON: the upstream will say so; we just cannot label the model
+    // Labels are needed only once the response is over: the body is parsed for its model then,
+    // not on the way to the upstream.
+    const labels = () => {
+      let model: unknown;
+      if (llm) {
+        try {
+          model = (JSON.parse(body.toString("utf8")) as { model?: unknown }).model;
+        } catch {
+          // not JSON: the upstream will say so; we just cannot label the model
+        }
       }
-    }
-    const labels = this.metrics.labels(llm ? this.models.label(model) : "none", routeLabel(path));
+      return this.metrics.labels(llm ? this.models.label(model) : "none", routeLabel(path));
+    };
     const traced = this.tracing.start(`${req.method} ${routeLabel(path)}`, req.headers);
     this.inFlightAll++;
     if (llm) this.metrics.streamStarted();
@@ -383,7 +387,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     private readonly res: ServerResponse,
     private readonly llm: boolean,
     startMs: number,
-    private readonly labels: ReturnType<ProxyMetrics["labels"]>,
+    private readonly labels: () => ReturnType<ProxyMetrics["labels"]>,
     private readonly traced: TracedRequest,
     private readonly resolve: () => void,
   ) {
@@ -529,7 +533,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
       if (!this.llm) outcome = broke ? "upstream_drop" : "ok";
     }
     try {
-      this.proxy.finish(rec, outcome, this.llm, this.labels, this.traced, this.req.method ?? "GET");
+      this.proxy.finish(rec, outcome, this.llm, this.labels(), this.traced, this.req.method ?? "GET");
     } finally {
       this.resolve(); // whatever recording does, the request is over
     }
