@@ -22,6 +22,8 @@ export interface PathRow extends LevelOutcome {
   max_events_per_s: number;
   /** CPU time the proxy spent per 1,000 events in that run (null: direct, or no /proc). */
   proxy_cpu_ms_per_1k_events: number | null;
+  /** The proxy's CPU over the paced latency run, in cores (1 = one core busy; null: direct, or no /proc). */
+  proxy_cpu_cores_paced: number | null;
 }
 
 export interface ProxyResult {
@@ -68,15 +70,20 @@ async function through<T>(
   dir: string,
   nginxBin: string | undefined,
   measure: (url: string) => Promise<T>,
-): Promise<{ result: T; proxyCpuS: number | undefined }> {
+): Promise<{ result: T; proxyCpuS: number | undefined; wallS: number }> {
   const e = await startEmitter(...emitter);
   try {
     const proxy = await startPath(path, e.port, dir, nginxBin);
     try {
       const cpu0 = cpuSeconds(proxy?.proc.pid);
+      const t0 = performance.now();
       const result = await measure(proxy?.url ?? `http://127.0.0.1:${e.port}/v1`);
       const cpu1 = cpuSeconds(proxy?.proc.pid);
-      return { result, proxyCpuS: cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined };
+      return {
+        result,
+        proxyCpuS: cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined,
+        wallS: (performance.now() - t0) / 1000,
+      };
     } finally {
       await proxy?.stop();
     }
@@ -105,6 +112,8 @@ function best(rows: PathRow[]): PathRow {
     max_events_per_s: max((r) => r.max_events_per_s),
     proxy_cpu_ms_per_1k_events:
       first.proxy_cpu_ms_per_1k_events === null ? null : min((r) => r.proxy_cpu_ms_per_1k_events ?? 0),
+    proxy_cpu_cores_paced:
+      first.proxy_cpu_cores_paced === null ? null : min((r) => r.proxy_cpu_cores_paced ?? 0),
   };
 }
 
@@ -156,6 +165,8 @@ export async function proxyOverhead(streamCounts: number[], requestsPerStream: n
               cpu === undefined || thr.result.total_events === 0
                 ? null
                 : r3((cpu * 1e6) / thr.result.total_events),
+            // The worker's start-up is in the wall time too, so this understates the busy share a little.
+            proxy_cpu_cores_paced: lat.proxyCpuS === undefined ? null : r3(lat.proxyCpuS / lat.wallS),
           };
           process.stderr.write(`proxy ${JSON.stringify(row)}\n`);
           rounds.push(row);
