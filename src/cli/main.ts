@@ -31,6 +31,13 @@ import { addSimOptions } from "./sim-options.js";
 import { addSpeechOptions } from "./speech-options.js";
 import { addTargetOptions } from "./target-options.js";
 
+/** A host:port option on loopback by default; help shows the default as host:port, not as an object. */
+function listenOption(flags: string, description: string, port: number): Option {
+  return new Option(flags, description)
+    .argParser(hostPort)
+    .default({ host: "127.0.0.1", port }, `127.0.0.1:${port}`);
+}
+
 function program(setExit: (code: number) => void): Command {
   const p = new Command("streamslo")
     .description("Measure streaming LLM endpoints the way users feel them, and hold them to SLOs.")
@@ -158,7 +165,7 @@ function program(setExit: (code: number) => void): Command {
     p
       .command("sim")
       .description("run the simulator standalone: an OpenAI-compatible continuous-batching server")
-      .option("--listen <host:port>", "address to listen on", hostPort, { host: "127.0.0.1", port: 8000 }),
+      .addOption(listenOption("--listen <host:port>", "address to listen on", 8000)),
   ).action(async (opts: SimCommandFlags) => setExit(await simCommand(opts)));
   p.command("report")
     .description("write report.md (with SVG charts) and a self-contained report.html for a run folder")
@@ -227,11 +234,8 @@ function program(setExit: (code: number) => void): Command {
       "reverse proxy that measures live traffic: TTFT, ITL, E2E, outcomes; Prometheus metrics, traces, logs",
     )
     .requiredOption("--upstream <url>", "the OpenAI-compatible server, e.g. http://127.0.0.1:8000")
-    .option("--listen <host:port>", "where clients connect", hostPort, { host: "127.0.0.1", port: 9000 })
-    .option("--admin-listen <host:port>", "where /metrics and /healthz are served", hostPort, {
-      host: "127.0.0.1",
-      port: 9464,
-    })
+    .addOption(listenOption("--listen <host:port>", "where clients connect", 9000))
+    .addOption(listenOption("--admin-listen <host:port>", "where /metrics and /healthz are served", 9464))
     .option("--service <name>", "the service label on every metric, span and log line", "streamslo")
     .option(
       "--models <list>",
