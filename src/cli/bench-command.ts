@@ -122,7 +122,19 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
   const interrupt = interruptSignal(() =>
     loading ? "aborting in-flight requests and writing results" : "stopping before the first request",
   );
-  const target = await resolveTarget(f);
+  const stoppedEarly = () => {
+    interrupt.dispose();
+    process.stderr.write("streamslo: nothing was sent or measured, so no run folder was written\n");
+    return EXIT.interrupted;
+  };
+  let target: Awaited<ReturnType<typeof resolveTarget>>;
+  try {
+    target = await resolveTarget(f, interrupt.signal);
+  } catch (err) {
+    // The pre-flight request was cut short by the signal: that is the user's stop, not an endpoint error.
+    if (interrupt.signal.aborted) return stoppedEarly();
+    throw err;
+  }
   if (!f.quiet && !interrupt.signal.aborted) {
     const where = target.sim
       ? "the embedded simulator (no --url given)"
@@ -131,10 +143,8 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
   }
   const server = await serverObserver(f, target.endpoint.origin, target.model);
   if (interrupt.signal.aborted) {
-    interrupt.dispose();
     await target.sim?.close();
-    process.stderr.write("streamslo: nothing was sent or measured, so no run folder was written\n");
-    return EXIT.interrupted;
+    return stoppedEarly();
   }
   loading = true;
   const clock = new Clock();

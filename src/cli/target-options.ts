@@ -159,8 +159,9 @@ function promptSource(f: TargetFlags): PromptSource {
 /**
  * Resolves flags into a ready target: validates them, starts the embedded simulator when no URL
  * is given, and checks (GET /models) that the endpoint is reachable and OpenAI-compatible.
+ * `signal` (Ctrl-C) cuts that check short; the caller then sees `signal.aborted`.
  */
-export async function resolveTarget(f: TargetFlags): Promise<Target> {
+export async function resolveTarget(f: TargetFlags, signal?: AbortSignal): Promise<Target> {
   const prompts = promptSource(f);
   if (f.outputTokens !== undefined && f.maxTokens !== undefined) {
     throw new UsageError("--output-tokens sets max_tokens; use one of --output-tokens and --max-tokens");
@@ -183,7 +184,7 @@ export async function resolveTarget(f: TargetFlags): Promise<Target> {
   const timeoutMs = f.timeout * 1000;
   // Against the embedded simulator, only an explicit --api-key overrides the simulator's own.
   const key = sim ? (f.apiKey ?? sim.params.apiKey) : apiKey;
-  const found = await discoverModels(endpoint, key, Math.min(timeoutMs, 15_000));
+  const found = await discoverModels(endpoint, key, Math.min(timeoutMs, 15_000), signal);
   let models: string[] = [];
   switch (found.kind) {
     case "unreachable":

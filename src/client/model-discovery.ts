@@ -17,13 +17,14 @@ export async function discoverModels(
   endpoint: Endpoint,
   apiKey: string | undefined,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<Discovery> {
   const headers: Record<string, string> = { accept: "application/json" };
   if (apiKey) headers.authorization = `Bearer ${apiKey}`;
   const url = `${endpoint.origin}${endpoint.basePath}/models`;
   let res: Awaited<ReturnType<typeof request>>;
   try {
-    res = await request(url, { headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    res = await request(url, { headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal });
   } catch (err) {
     const code = transportErrorCode(err, false);
     return { kind: "unreachable", message: `${code} (${errorMessage(err)})` };

@@ -79,8 +79,9 @@ describe("bench interrupted mid-run", { concurrency: 2 }, () => {
     let generations = 0;
     const server = createServer((req, res) => {
       if (req.url?.endsWith("/models")) {
-        // A slow pre-flight: the signal lands while bench waits for it.
-        setTimeout(() => res.end(JSON.stringify({ object: "list", data: [{ id: "m" }] })), 1500);
+        // A pre-flight that would take a minute: the signal lands while bench waits for it.
+        const t = setTimeout(() => res.end(JSON.stringify({ object: "list", data: [{ id: "m" }] })), 60_000);
+        res.on("close", () => clearTimeout(t));
       } else if (req.method === "POST") {
         generations++;
         res.writeHead(500).end();
@@ -93,9 +94,12 @@ describe("bench interrupted mid-run", { concurrency: 2 }, () => {
       const child = spawnCli(["bench", "--url", `http://127.0.0.1:${port}/v1`, "-n", "2", "--out", out]);
       const done = collectWithPeak(child);
       await new Promise((r) => setTimeout(r, 500));
+      const killedAt = performance.now();
       child.kill("SIGTERM");
       const r = await done;
       assertCleanExit(r, 130);
+      // Without cutting the request short, bench would wait out its 15 s pre-flight timeout.
+      assert.ok(performance.now() - killedAt < 10_000, "the pre-flight request was cut short");
       assert.match(r.stderr, /interrupted: stopping before the first request/);
       assert.equal(generations, 0, "no load was sent");
       assert.equal(existsSync(out) ? readdirSync(out).length : 0, 0, "no run folder");
