@@ -12,7 +12,7 @@ import { type CapacityResult, findCapacity } from "../load/capacity-search.js";
 import { ServerObserver } from "../load/server-observer.js";
 import { runAutoSweep } from "../load/sweep.js";
 import { capacityText } from "../output/capacity-text.js";
-import { createRunDir, csvHeaderOf, JsonlWriter, runId, writeJson } from "../output/run-files.js";
+import { csvHeaderOf, JsonlWriter, runId, writeJson } from "../output/run-files.js";
 import {
   CSV_HEADER,
   csvRows,
@@ -27,6 +27,7 @@ import { VERSION } from "../version.js";
 import { EXIT, UsageError } from "./exit-codes.js";
 import { interruptSignal } from "./interrupt.js";
 import { Progress } from "./progress.js";
+import { makeRunFolder } from "./run-folder.js";
 import { loadSlo } from "./slo-option.js";
 import { speechBenchCommand } from "./speech-bench-command.js";
 import type { SpeechFlags } from "./speech-options.js";
@@ -133,6 +134,7 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
   } catch (err) {
     // The pre-flight request was cut short by the signal: that is the user's stop, not an endpoint error.
     if (interrupt.signal.aborted) return stoppedEarly();
+    interrupt.dispose();
     throw err;
   }
   if (!f.quiet && !interrupt.signal.aborted) {
@@ -141,7 +143,14 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
       : `${target.endpoint.origin}${target.endpoint.path}`;
     process.stderr.write(`streamslo ${VERSION}: benchmarking ${where}, model ${target.model}\n`);
   }
-  const server = await serverObserver(f, target.endpoint.origin, target.model);
+  // Until the run's own try/finally below, a failure must still stop the simulator and hand
+  // Ctrl-C back to the default (ending the process), or the process would linger.
+  const giveUp = async (err: unknown): Promise<never> => {
+    interrupt.dispose();
+    await target.sim?.close();
+    throw err;
+  };
+  const server = await serverObserver(f, target.endpoint.origin, target.model).catch(giveUp);
   if (interrupt.signal.aborted) {
     await target.sim?.close();
     return stoppedEarly();
@@ -150,7 +159,12 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
   const clock = new Clock();
   const label = f.label ?? (target.sim ? "sim" : new URL(target.endpoint.origin).hostname);
   const id = runId(clock.wallStart, label);
-  const dir = createRunDir(f.out, id);
+  let dir: string;
+  try {
+    dir = makeRunFolder(f.out, id);
+  } catch (err) {
+    return giveUp(err);
+  }
   const run: RunLabel = { runId: id, startedAt: clock.wallStart.toISOString() };
   const info = {
     tool: { name: "streamslo", version: VERSION, node: process.version },
@@ -165,8 +179,13 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
     },
     config: publicConfig(f),
   };
-  writeJson(join(dir, "run.json"), info);
-  const jsonl = new JsonlWriter(join(dir, "requests.jsonl"));
+  let jsonl: JsonlWriter;
+  try {
+    writeJson(join(dir, "run.json"), info);
+    jsonl = new JsonlWriter(join(dir, "requests.jsonl"));
+  } catch (err) {
+    return giveUp(err);
+  }
   const progress = new Progress(!f.quiet && !f.json);
   const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: null, pipelining: 1 });
   const levels: LevelResult[] = [];
@@ -259,9 +278,12 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
     ...summaryDocument(info, dir, levels, stop, capacity, slo !== undefined),
     baseline: baseline ?? null,
   };
-  writeOutputs(dir, f, run, doc, levels);
-  // Only now: a second Ctrl-C while results are being written must not kill the process.
-  interrupt.dispose();
+  try {
+    writeOutputs(dir, f, run, doc, levels);
+  } finally {
+    // Only now: a second Ctrl-C while results are being written must not kill the process.
+    interrupt.dispose();
+  }
   if (f.json) {
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   } else {

@@ -45,9 +45,10 @@ function program(setExit: (code: number) => void): Command {
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
-      // Commander's own errors are one line already; make them say where to look next.
+      // Commander's own errors are one line already; make them say where to look next. They quote
+      // the flag's value, which may be a URL with a key in it.
       outputError: (str, write) =>
-        write(`streamslo: ${str.replace(/^error: /, "").trimEnd()} (see --help)\n`),
+        write(`streamslo: ${redactUrlSecrets(str.replace(/^error: /, "").trimEnd())} (see --help)\n`),
     });
 
   addSpeechOptions(

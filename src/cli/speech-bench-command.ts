@@ -9,7 +9,7 @@ import { VOICE_TARGETS, type VoiceTargets } from "../core/speech/voice-targets.j
 import { durationMs, parseWav, resample, toneUtterance, WavError } from "../core/speech/wav.js";
 import type { LoadLevel } from "../load/bench-run.js";
 import { type SpeechPlan, SpeechRunner, type SpeechTarget } from "../load/speech-run.js";
-import { createRunDir, JsonlWriter, runId, writeJson } from "../output/run-files.js";
+import { JsonlWriter, runId, writeJson } from "../output/run-files.js";
 import {
   speechCsv,
   speechDetailLines,
@@ -26,6 +26,7 @@ import type { BenchFlags } from "./bench-command.js";
 import { EXIT, UsageError } from "./exit-codes.js";
 import { interruptSignal } from "./interrupt.js";
 import { Progress } from "./progress.js";
+import { makeRunFolder } from "./run-folder.js";
 import { simParamsFrom } from "./sim-options.js";
 
 /** Words in the built-in test utterance: about 3 s of audio, the length the voice targets assume. */
@@ -158,7 +159,13 @@ export async function speechBenchCommand(f: BenchFlags): Promise<number> {
   };
   const clock = new Clock();
   const id = runId(clock.wallStart, f.label ?? (sim ? `sim-${f.protocol}` : f.protocol));
-  const dir = createRunDir(f.out, id);
+  let dir: string;
+  try {
+    dir = makeRunFolder(f.out, id);
+  } catch (err) {
+    await sim?.close();
+    throw err;
+  }
   const url = redactUrlSecrets(redactSecret(target.stream.url.toString(), target.stream.apiKey));
   const info = {
     tool: { name: "streamslo", version: VERSION, node: process.version },

@@ -34,8 +34,21 @@ export function redactSummary(s: StreamSummary, secrets: readonly (string | unde
   }
 }
 
-/** Query parameters whose values are credentials (`?key=`, `api-key`, `access_token`, `sig`...). */
-const SECRET_PARAM = /(?:key|token|secret|passw|auth|sig|credential)/i;
+/** Words that make a query parameter's value a credential (`key`, `api-key`, `access_token`, `X-Amz-Signature`...). */
+const SECRET_WORDS = new Set(
+  "key apikey token secret password passwd pwd pass auth authorization sig signature credential credentials".split(
+    " ",
+  ),
+);
+
+/** Whether a query parameter is named like a credential: by its words, so `max_tokens` is not one. */
+function secretParam(name: string): boolean {
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .toLowerCase()
+    .split(/[^a-z0-9]+/);
+  return words.some((w) => SECRET_WORDS.has(w));
+}
 
 /**
  * Takes credentials out of every URL in a text: the user and password of `scheme://user:pass@host`
@@ -43,10 +56,13 @@ const SECRET_PARAM = /(?:key|token|secret|passw|auth|sig|credential)/i;
  * URL a user typed, and a key can ride in it; outputs keep the rest of the URL for context.
  */
 export function redactUrlSecrets(text: string): string {
-  return text
-    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"']+@/gi, `$1${REDACTED}@`)
-    .replace(/([?&;]([^\s=&#"']+)=)([^\s&#"']*)/g, (all, head: string, name: string, value: string) =>
-      // Punctuation that ends the sentence around the URL stays.
-      SECRET_PARAM.test(name) ? `${head}${REDACTED}${/[:.,;)\]]*$/.exec(value)?.[0] ?? ""}` : all,
-    );
+  return (
+    text
+      // Up to the last @ before the path: a password may hold an @ of its own.
+      .replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/?#"']*@/gi, `$1${REDACTED}@`)
+      .replace(/([?&;#]([^\s=&#"']+)=)([^\s&#"']*)/g, (all, head: string, name: string, value: string) =>
+        // Punctuation that ends the sentence around the URL stays.
+        secretParam(name) ? `${head}${REDACTED}${/[:.,;)\]]*$/.exec(value)?.[0] ?? ""}` : all,
+      )
+  );
 }

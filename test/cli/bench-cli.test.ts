@@ -244,6 +244,24 @@ describe("bench on bad input: one line, a non-zero exit, nothing lost", () => {
     assertOneLine(notUrl.stderr, /not an http\(s\) URL/);
   });
 
+  it("an --out that cannot hold a folder exits 2 with one line, text and speech, and leaves no process behind", async () => {
+    const file = join(tempDir(), "a-file");
+    writeFileSync(file, "");
+    for (const protocol of ["openai", "stt-ws"]) {
+      // The embedded simulator is already up when the folder fails: it must be stopped, or the CLI never exits.
+      const r = await runCli(
+        ["bench", "--protocol", protocol, "-n", "1", "--quiet", "--out", join(file, "runs")],
+        {},
+        30_000,
+      );
+      assert.equal(r.code, 2, `${protocol}: ${r.stderr}`);
+      assertOneLine(
+        r.stderr,
+        /cannot create the run folder in --out .*a-file\/runs \(ENOTDIR\); pass --out a folder/,
+      );
+    }
+  });
+
   it("an unreachable URL exits 3", async () => {
     const r = await runCli(["bench", "--url", "http://127.0.0.1:9/v1", "--out", tempDir()]);
     assert.equal(r.code, 3);

@@ -132,6 +132,10 @@ describe("the API key never reaches an output", { concurrency: 2 }, () => {
     assertCleanExit(down, 3);
     assert.match(down.stderr, /\?key=\[redacted\]/, "the error line still names the URL");
     assertNoKey("probe", down.stdout + down.stderr);
+    const typo = await runCli(["bench", `--ulr=${url}`]); // the flag parser quotes what it did not know
+    assertCleanExit(typo, 2);
+    assert.match(typo.stderr, /unknown option '--ulr=http:\/\/\[redacted\]@/);
+    assertNoKey("a mistyped flag", typo.stdout + typo.stderr);
   });
 
   it("redactUrlSecrets: credentials out, the rest of the URL and the sentence kept", () => {
@@ -140,6 +144,11 @@ describe("the API key never reaches an output", { concurrency: 2 }, () => {
       "cannot reach https://[redacted]@h.example/v1?sig=[redacted]&x=1&access_token=[redacted]: refused",
     );
     assert.equal(redactUrlSecrets("http://h:8000/v1?model=m&stream=1"), "http://h:8000/v1?model=m&stream=1");
+    assert.equal(redactUrlSecrets("http://u:p@ss@h/v1"), "http://[redacted]@h/v1", "a password with an @");
+    assert.equal(
+      redactUrlSecrets("wss://h/v1?max_tokens=64&apiKey=k1&X-Amz-Signature=s#access_token=t"),
+      "wss://h/v1?max_tokens=64&apiKey=[redacted]&X-Amz-Signature=[redacted]#access_token=[redacted]",
+    );
     assert.equal(redactUrlSecrets("no url here; a=b"), "no url here; a=b");
   });
 
