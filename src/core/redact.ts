@@ -35,11 +35,10 @@ export function redactSummary(s: StreamSummary, secrets: readonly (string | unde
 }
 
 /** Words that make a query parameter's value a credential (`key`, `api-key`, `access_token`, `X-Amz-Signature`...). */
-const SECRET_WORDS = new Set(
-  "key apikey token secret password passwd pwd pass auth authorization sig signature credential credentials".split(
-    " ",
-  ),
-);
+const SECRET_WORDS = new Set([
+  ...["key", "apikey", "token", "secret", "password", "passwd", "pwd", "pass"],
+  ...["auth", "authorization", "sig", "signature", "credential", "credentials"],
+]);
 
 /** Whether a query parameter is named like a credential: by its words, so `max_tokens` is not one. */
 function secretParam(name: string): boolean {
