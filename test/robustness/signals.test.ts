@@ -77,8 +77,13 @@ describe("bench interrupted mid-run", { concurrency: 2 }, () => {
 
   it("during the pre-flight /v1/models: exit 130, nothing sent, no run folder", async () => {
     let generations = 0;
+    let preflightSeen: () => void = () => {};
+    const preflight = new Promise<void>((resolve) => {
+      preflightSeen = resolve;
+    });
     const server = createServer((req, res) => {
       if (req.url?.endsWith("/models")) {
+        preflightSeen();
         // A pre-flight that would take a minute: the signal lands while bench waits for it.
         const t = setTimeout(() => res.end(JSON.stringify({ object: "list", data: [{ id: "m" }] })), 60_000);
         res.on("close", () => clearTimeout(t));
@@ -93,7 +98,11 @@ describe("bench interrupted mid-run", { concurrency: 2 }, () => {
       const out = tempDir();
       const child = spawnCli(["bench", "--url", `http://127.0.0.1:${port}/v1`, "-n", "2", "--out", out]);
       const done = collectWithPeak(child);
-      await new Promise((r) => setTimeout(r, 500));
+      // Signal only once the pre-flight is in flight: a slow machine may take longer to start bench.
+      const noPreflight = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      await Promise.race([preflight, done]);
+      clearTimeout(noPreflight);
+      assert.equal(child.exitCode, null, "bench sent its pre-flight and is waiting for it");
       const killedAt = performance.now();
       child.kill("SIGTERM");
       const r = await done;
