@@ -499,7 +499,9 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     if (this.clientGone) {
       Object.assign(rec, verdictFor("aborted", "client disconnected"));
       outcome = "client_disconnect";
-    } else if ((rec.status ?? 0) >= 300 || rec.headersMs === undefined) {
+    } else if (rec.headersMs === undefined || (rec.status ?? 0) >= (this.llm ? 300 : 500)) {
+      // An LLM request is a failed one unless 2xx; any other route (models, health, a 304 from a
+      // cache check) fails only by a server error, as an HTTP server span does.
       const code: ErrorCode =
         rec.headersMs === undefined ? (broke?.code ?? "client_error") : `http_${rec.status ?? 0}`;
       Object.assign(rec, verdictFor(code, broke?.message ?? `HTTP ${rec.status}`));

@@ -19,7 +19,7 @@ import { parsePrometheusText } from "../../src/core/prometheus-text.js";
 import { requestMetrics } from "../../src/core/request-metrics.js";
 import { PROXY_METRICS } from "../../src/core/slo/conventions.js";
 import { parseSloYaml } from "../../src/core/slo-spec.js";
-import { createTracing } from "../../src/proxy/tracing.js";
+import { createTracing, SpanStatusCode } from "../../src/proxy/tracing.js";
 import { simParams } from "../../src/sim/presets.js";
 import { startSimServer } from "../../src/sim/sim-server.js";
 import { tempDir } from "../helpers/cli.js";
@@ -691,13 +691,25 @@ describe("streamslo proxy", { timeout: 60_000 }, () => {
       headers: { authorization: "Bearer wrong" },
     });
     assert.equal(denied.status, 401);
+    // Not LLM requests: a 404 is the upstream's answer, not a fault of the service.
+    assert.equal((await exchange(`${p.url}/v1/models`, { method: "GET", headers: auth })).status, 200);
+    assert.equal((await exchange(`${p.url}/v1/nowhere`, { method: "GET", headers: auth })).status, 404);
     const text = await scrape(p.adminUrl);
     const om = await scrape(p.adminUrl, "application/openmetrics-text; version=1.0.0");
     await p.stop();
 
     const lines = readFileSync(logFile, "utf8").trim().split("\n");
-    assert.equal(lines.length, 4);
-    const docs = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(lines.length, 6);
+    const all = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const other = all.slice(4);
+    assert.deepEqual(
+      other.map((d) => [d.route, d.status, d.outcome, d.model]),
+      [
+        ["/v1/models", 200, "ok", "none"],
+        ["other", 404, "ok", "none"],
+      ],
+    );
+    const docs = all.slice(0, 4);
     for (const d of docs) {
       assert.match(String(d.trace_id), /^[0-9a-f]{32}$/);
       assert.match(String(d.span_id), /^[0-9a-f]{16}$/);
@@ -725,8 +737,14 @@ describe("streamslo proxy", { timeout: 60_000 }, () => {
         `exemplar ${id} is a logged trace`,
       );
 
-    assert.equal(spans.length, 4);
+    assert.equal(spans.length, 6);
     for (const s of spans) assert.equal(s.resource.attributes["service.name"], "chat-api");
+    const failed = spans.filter((s) => s.status.code === SpanStatusCode.ERROR);
+    assert.deepEqual(
+      failed.map((s) => s.attributes["http.response.status_code"]),
+      [401],
+      "only the refused LLM request is a failed span",
+    );
     const everything = [
       readFileSync(logFile, "utf8"),
       text,
