@@ -2,6 +2,7 @@ import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Agent } from "undici";
 import { Clock } from "../client/clock.js";
+import { shownUrl } from "../client/endpoint.js";
 import { ServerMetricsScraper } from "../client/server-metrics-scraper.js";
 import type { ArrivalProcess } from "../core/arrivals.js";
 import { redactUrlSecrets } from "../core/redact.js";
@@ -138,9 +139,7 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
     throw err;
   }
   if (!f.quiet && !interrupt.signal.aborted) {
-    const where = target.sim
-      ? "the embedded simulator (no --url given)"
-      : `${target.endpoint.origin}${target.endpoint.path}`;
+    const where = target.sim ? "the embedded simulator (no --url given)" : shownUrl(target.endpoint);
     process.stderr.write(`streamslo ${VERSION}: benchmarking ${where}, model ${target.model}\n`);
   }
   // Until the run's own try/finally below, a failure must still stop the simulator and hand
@@ -171,7 +170,7 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
     run_id: id,
     started_at: run.startedAt,
     endpoint: {
-      url: `${target.endpoint.origin}${target.endpoint.path}`,
+      url: shownUrl(target.endpoint),
       api: target.endpoint.api,
       model: target.model,
       models: target.models,

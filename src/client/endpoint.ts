@@ -1,3 +1,5 @@
+import { redactUrlSecrets } from "../core/redact.js";
+
 export type Api = "chat" | "completions";
 
 export interface Endpoint {
@@ -8,9 +10,19 @@ export interface Endpoint {
   api: Api;
   /** Path of the generation request, e.g. "/v1/chat/completions". */
   path: string;
+  /**
+   * The URL's query ("" or "?api-version=..."), sent with every request: some gateways (Azure
+   * OpenAI) need one. May hold a key: print it only through redactUrlSecrets.
+   */
+  query: string;
 }
 
 export class EndpointUrlError extends Error {}
+
+/** The generation URL as users may see it: query parameters named like keys are masked. */
+export function shownUrl(e: Endpoint): string {
+  return redactUrlSecrets(`${e.origin}${e.path}${e.query}`);
+}
 
 /**
  * Accepts a base URL ("http://h:8000", "http://h:8000/v1") or a full generation URL
@@ -37,5 +49,5 @@ export function resolveEndpoint(url: string, api: Api): Endpoint {
   }
   if (path === "") path = "/v1";
   const suffix = chosen === "chat" ? "/chat/completions" : "/completions";
-  return { origin: u.origin, basePath: path, api: chosen, path: path + suffix };
+  return { origin: u.origin, basePath: path, api: chosen, path: path + suffix, query: u.search };
 }

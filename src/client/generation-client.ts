@@ -241,7 +241,7 @@ export function sendGeneration(
     dispatcher.dispatch(
       {
         origin: opts.endpoint.origin,
-        path: opts.endpoint.path,
+        path: opts.endpoint.path + opts.endpoint.query,
         method: "POST",
         headers,
         body,

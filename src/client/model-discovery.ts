@@ -21,7 +21,7 @@ export async function discoverModels(
 ): Promise<Discovery> {
   const headers: Record<string, string> = { accept: "application/json" };
   if (apiKey) headers.authorization = `Bearer ${apiKey}`;
-  const url = `${endpoint.origin}${endpoint.basePath}/models`;
+  const url = `${endpoint.origin}${endpoint.basePath}/models${endpoint.query}`;
   let res: Awaited<ReturnType<typeof request>>;
   try {
     res = await request(url, { headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal });

@@ -230,6 +230,49 @@ describe("bench sends what the flags ask for", () => {
   });
 });
 
+describe("bench keeps the query of --url", () => {
+  it("sends ?api-version= with /models and every generation, as gateways like Azure OpenAI need", async () => {
+    const version = "api-version=2024-10-21";
+    const server = await startScheduledServer((req) =>
+      !req.url?.endsWith(`?${version}`)
+        ? { status: 404, headers: { "content-type": "application/json" }, writes: [] }
+        : req.url.includes("/models?")
+          ? {
+              headers: { "content-type": "application/json" },
+              writes: [{ atMs: 0, raw: '{"data":[{"id":"gpt-4o"}]}' }],
+            }
+          : {
+              writes: [
+                { atMs: 1, data: chat.token("x", "stop") },
+                { atMs: 2, data: "[DONE]" },
+              ],
+            },
+    );
+    try {
+      const out = tempDir();
+      const url = `${server.origin}/openai/deployments/gpt-4o/chat/completions?${version}`;
+      const r = await runCli(["bench", "--url", url, "-c", "1", "-n", "3", "--warmup", "0", "--out", out]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(
+        r.stderr,
+        new RegExp(`benchmarking \\S+/gpt-4o/chat/completions\\?${version}, model gpt-4o`),
+      );
+      assert.deepEqual(
+        // (the origin's /metrics is the server-metrics scrape, not an API request)
+        [...new Set(server.received.map((q) => q.path).filter((p) => p.startsWith("/openai/")))],
+        [
+          `/openai/deployments/gpt-4o/models?${version}`,
+          `/openai/deployments/gpt-4o/chat/completions?${version}`,
+        ],
+      );
+      const summary = JSON.parse(readFileSync(join(onlyRunDir(out), "summary.json"), "utf8"));
+      assert.equal(summary.levels[0].ok, 3);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("bench on bad input: one line, a non-zero exit, nothing lost", () => {
   it("a bad flag value or an unknown flag exits 2", async () => {
     const bad = await runCli(["bench", "--concurrency", "x"]);

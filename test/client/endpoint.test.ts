@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { EndpointUrlError, resolveEndpoint } from "../../src/client/endpoint.js";
+import { EndpointUrlError, resolveEndpoint, shownUrl } from "../../src/client/endpoint.js";
 import { buildRequestBody } from "../../src/client/request-body.js";
 
 describe("resolveEndpoint", () => {
@@ -11,6 +11,14 @@ describe("resolveEndpoint", () => {
     assert.equal(full.api, "completions");
     assert.equal(full.basePath, "/openai/v1");
     assert.equal(resolveEndpoint("https://h/v1/", "chat").origin, "https://h");
+  });
+
+  it("keeps the query for the requests, and masks keys in it where the URL is shown", () => {
+    const e = resolveEndpoint("https://h/openai/v1/chat/completions?api-version=2024-10-21&key=K1", "chat");
+    assert.equal(e.path, "/openai/v1/chat/completions");
+    assert.equal(e.query, "?api-version=2024-10-21&key=K1");
+    assert.equal(shownUrl(e), "https://h/openai/v1/chat/completions?api-version=2024-10-21&key=[redacted]");
+    assert.equal(resolveEndpoint("http://h:8000/v1", "chat").query, "");
   });
 
   it("rejects what is not an http(s) URL with a message that shows an example", () => {
