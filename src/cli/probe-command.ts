@@ -1,7 +1,9 @@
+import { shownUrl } from "../client/endpoint.js";
 import { type ProbeTimeline, probeOnce } from "../client/probe.js";
 import { buildRequestBody } from "../client/request-body.js";
 import { requestInput } from "../core/workload.js";
 import { EXIT } from "./exit-codes.js";
+import { interruptSignal } from "./interrupt.js";
 import { resolveTarget, type TargetFlags } from "./target-options.js";
 
 export interface ProbeFlags extends TargetFlags {
@@ -56,11 +58,24 @@ function median(values: number[]): number | undefined {
 }
 
 export async function probeCommand(f: ProbeFlags): Promise<number> {
-  const target = await resolveTarget(f);
-  const https = target.endpoint.origin.startsWith("https:");
+  // Ctrl-C cuts the probe in flight short and prints what was measured up to then.
   const timelines: ProbeTimeline[] = [];
+  let probing = false;
+  const interrupt = interruptSignal(() =>
+    probing ? "cutting the probe short; printing what was measured" : "stopping before the first request",
+  );
+  let target: Awaited<ReturnType<typeof resolveTarget>>;
   try {
-    for (let i = 0; i < f.repeat; i++) {
+    target = await resolveTarget(f, interrupt.signal);
+  } catch (err) {
+    interrupt.dispose();
+    if (interrupt.signal.aborted) return EXIT.interrupted;
+    throw err;
+  }
+  const https = target.endpoint.origin.startsWith("https:");
+  probing = true;
+  try {
+    for (let i = 0; i < f.repeat && !interrupt.signal.aborted; i++) {
       const body = buildRequestBody(target.generation, requestInput(target.workload, i));
       timelines.push(
         await probeOnce(
@@ -72,37 +87,44 @@ export async function probeCommand(f: ProbeFlags): Promise<number> {
             bodyTimeoutMs: target.bodyTimeoutMs,
             maxRequestMs: target.maxRequestMs,
             maxResponseBytes: target.maxResponseBytes,
+            signal: interrupt.signal,
           },
           body,
         ),
       );
     }
   } finally {
+    interrupt.dispose();
     await target.sim?.close();
   }
+  // Medians of the whole probes: a failed or cut-short one would pull "stream end" to its abort.
+  const ok = timelines.filter((t) => t.outcome === "ok");
+  const counted = ok.length > 0 ? ok : timelines;
   const medians = Object.fromEntries(
     STEPS.map(([key]) => [
       key,
-      median(timelines.map((t) => t[key]).filter((v): v is number => typeof v === "number")),
+      median(counted.map((t) => t[key]).filter((v): v is number => typeof v === "number")),
     ]),
   );
   if (f.json) {
-    const url = `${target.endpoint.origin}${target.endpoint.path}`;
+    const url = shownUrl(target.endpoint);
     process.stdout.write(
       `${JSON.stringify({ url, model: target.model, probes: timelines, medians }, null, 2)}\n`,
     );
   } else {
-    process.stdout.write(`probe ${target.endpoint.origin}${target.endpoint.path} model ${target.model}\n`);
+    process.stdout.write(`probe ${shownUrl(target.endpoint)} model ${target.model}\n`);
     timelines.forEach((t, i) => {
       if (f.repeat > 1) process.stdout.write(`#${i + 1}${t.remoteAddress ? ` ${t.remoteAddress}` : ""}\n`);
       process.stdout.write(`${timelineText(t, https)}\n`);
     });
-    if (f.repeat > 1) {
-      process.stdout.write(`median of ${f.repeat}\n`);
+    if (timelines.length > 1) {
+      const left = timelines.length - counted.length;
+      process.stdout.write(`median of ${counted.length}${left > 0 ? ` (${left} not ok, left out)` : ""}\n`);
       for (const [key, name] of STEPS)
         process.stdout.write(`  ${name.padEnd(17)} ${fmt(medians[key]).padStart(10)} ms\n`);
     }
   }
+  if (interrupt.signal.aborted) return EXIT.interrupted;
   const failed = timelines.filter((t) => t.outcome !== "ok");
   if (failed.length === timelines.length && failed[0]?.error) {
     process.stderr.write(

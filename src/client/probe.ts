@@ -30,7 +30,7 @@ export interface ProbeTimeline {
  * handshake (socket events, through a wrapped undici connector), request sent (undici's
  * diagnostics channel), response headers, first and last content chunk, stream end.
  */
-export async function probeOnce(opts: Omit<SendOptions, "signal">, body: string): Promise<ProbeTimeline> {
+export async function probeOnce(opts: SendOptions, body: string): Promise<ProbeTimeline> {
   const clock = new Clock();
   const marks: { dns?: number; connect?: number; tls?: number; sent?: number; remote?: string } = {};
   const base = buildConnector({ rejectUnauthorized: true });

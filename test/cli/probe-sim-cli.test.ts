@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { request } from "undici";
 import { collect, runCli, spawnCli } from "../helpers/cli.js";
+import { chat, evenStream, startScheduledServer } from "../helpers/scheduled-server.js";
 
 describe("streamslo probe", () => {
   it("prints one request's timeline against the embedded simulator", async () => {
@@ -36,6 +37,44 @@ describe("streamslo probe", () => {
       assert.equal(p.outputTokens, 8);
     }
     assert.equal(typeof doc.medians.firstContentMs, "number");
+  });
+
+  it("Ctrl-C: the probe in flight is cut short, and the probes so far are printed; exit 130", async () => {
+    let posts = 0;
+    const server = await startScheduledServer((req) => {
+      if (req.url?.endsWith("/models"))
+        return {
+          headers: { "content-type": "application/json" },
+          writes: [{ atMs: 0, raw: '{"data":[{"id":"m"}]}' }],
+        };
+      posts++;
+      // The first answer is whole; the second sends a token and then nothing more.
+      return posts === 1
+        ? { writes: evenStream(5, 5, 3) }
+        : { writes: [{ atMs: 5, data: chat.token("x", null) }], finish: "hang" };
+    });
+    try {
+      const child = spawnCli(["probe", "--url", server.url, "--repeat", "3"]);
+      const done = collect(child);
+      const deadline = Date.now() + 20_000;
+      while (posts < 2 && Date.now() < deadline && child.exitCode === null)
+        await new Promise((r) => setTimeout(r, 20));
+      assert.equal(posts, 2, "the second probe is in flight");
+      await new Promise((r) => setTimeout(r, 200)); // its first token has arrived
+      child.kill("SIGINT");
+      const r = await done;
+      assert.equal(r.code, 130, r.stderr);
+      assert.match(r.stderr, /interrupted: cutting the probe short/);
+      assert.match(r.stdout, /^#1[\s\S]*tokens 3 \(usage\) in 3 chunks; status 200; ok$/m);
+      assert.match(
+        r.stdout,
+        /^#2[\s\S]* {2}first token +\d+\.\d\d ms[\s\S]*; error \(aborted: aborted by the user\)$/m,
+      );
+      assert.doesNotMatch(r.stdout, /^#3/m);
+      assert.match(r.stdout, /^median of 1 \(1 not ok, left out\)$/m);
+    } finally {
+      await server.close();
+    }
   });
 
   it("resolves localhost through DNS and exits 3 when nothing listens", async () => {
