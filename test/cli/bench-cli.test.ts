@@ -6,7 +6,7 @@ import { simParams } from "../../src/sim/presets.js";
 import { type SimServer, startSimServer } from "../../src/sim/sim-server.js";
 import { onlyRunDir } from "../helpers/checked-run.js";
 import { collect, runCli, spawnCli, tempDir } from "../helpers/cli.js";
-import { chat, startScheduledServer } from "../helpers/scheduled-server.js";
+import { chat, modelList, startScheduledServer } from "../helpers/scheduled-server.js";
 
 /** Waits until the one run folder in `out` has at least `n` lines in requests.jsonl. */
 async function waitForRecords(out: string, n: number, timeoutMs = 20_000): Promise<void> {
@@ -147,10 +147,7 @@ describe("bench sends what the flags ask for", () => {
   it("--prompt-file, --input-tokens, --output-tokens, --api-key, --extra-body and the model from /v1/models", async () => {
     const server = await startScheduledServer((req) =>
       req.url?.endsWith("/models")
-        ? {
-            headers: { "content-type": "application/json" },
-            writes: [{ atMs: 0, raw: '{"data":[{"id":"listed-model"}]}' }],
-          }
+        ? modelList("listed-model")
         : {
             writes: [
               { atMs: 1, data: chat.token("x", "stop") },
@@ -237,10 +234,7 @@ describe("bench keeps the query of --url", () => {
       !req.url?.endsWith(`?${version}`)
         ? { status: 404, headers: { "content-type": "application/json" }, writes: [] }
         : req.url.includes("/models?")
-          ? {
-              headers: { "content-type": "application/json" },
-              writes: [{ atMs: 0, raw: '{"data":[{"id":"gpt-4o"}]}' }],
-            }
+          ? modelList("gpt-4o")
           : {
               writes: [
                 { atMs: 1, data: chat.token("x", "stop") },
@@ -403,19 +397,20 @@ describe("bench on bad input: one line, a non-zero exit, nothing lost", () => {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     it(`${signal} (Ctrl-C, or a supervisor) writes the partial results and exits 130`, async () => {
       // Slow streams: 1 token every 50 ms, 40 tokens; interrupted during the first level.
-      const slow = await startScheduledServer((req) => ({
-        headers: req.url?.endsWith("/models") ? { "content-type": "application/json" } : undefined,
-        writes: req.url?.endsWith("/models")
-          ? [{ atMs: 0, raw: '{"data":[{"id":"m"}]}' }]
-          : [
-              { atMs: 0, data: chat.role() },
-              ...Array.from({ length: 40 }, (_, i) => ({
-                atMs: 20 + i * 50,
-                data: chat.token(` w${i}`, i === 39 ? "length" : null),
-              })),
-              { atMs: 2000, data: "[DONE]" },
-            ],
-      }));
+      const slow = await startScheduledServer((req) =>
+        req.url?.endsWith("/models")
+          ? modelList("m")
+          : {
+              writes: [
+                { atMs: 0, data: chat.role() },
+                ...Array.from({ length: 40 }, (_, i) => ({
+                  atMs: 20 + i * 50,
+                  data: chat.token(` w${i}`, i === 39 ? "length" : null),
+                })),
+                { atMs: 2000, data: "[DONE]" },
+              ],
+            },
+      );
       try {
         const out = tempDir();
         const child = spawnCli([

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { request } from "undici";
 import { collect, runCli, spawnCli } from "../helpers/cli.js";
-import { chat, evenStream, startScheduledServer } from "../helpers/scheduled-server.js";
+import { chat, evenStream, modelList, startScheduledServer } from "../helpers/scheduled-server.js";
 
 describe("streamslo probe", () => {
   it("prints one request's timeline against the embedded simulator", async () => {
@@ -42,11 +42,7 @@ describe("streamslo probe", () => {
   it("Ctrl-C: the probe in flight is cut short, and the probes so far are printed; exit 130", async () => {
     let posts = 0;
     const server = await startScheduledServer((req) => {
-      if (req.url?.endsWith("/models"))
-        return {
-          headers: { "content-type": "application/json" },
-          writes: [{ atMs: 0, raw: '{"data":[{"id":"m"}]}' }],
-        };
+      if (req.url?.endsWith("/models")) return modelList("m");
       posts++;
       // The first answer is whole; the second sends a token and then nothing more.
       return posts === 1

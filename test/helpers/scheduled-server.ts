@@ -117,6 +117,14 @@ export async function startScheduledServer(
   return { ...listening, received };
 }
 
+/** The answer to GET /v1/models: a list holding one model. */
+export function modelList(id: string): Schedule {
+  return {
+    headers: { "content-type": "application/json" },
+    writes: [{ atMs: 0, raw: JSON.stringify({ object: "list", data: [{ id }] }) }],
+  };
+}
+
 /** OpenAI chat chunk payloads. */
 export const chat = {
   role: () =>
