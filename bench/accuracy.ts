@@ -1,5 +1,6 @@
-import { Agent, request } from "undici";
+import { request } from "undici";
 import { Clock } from "../src/client/clock.js";
+import { generationDispatcher } from "../src/client/dispatcher.js";
 import { resolveEndpoint } from "../src/client/endpoint.js";
 import { type SendOptions, sendGeneration } from "../src/client/generation-client.js";
 import { Distribution } from "../src/core/histogram.js";
@@ -39,7 +40,7 @@ export async function accuracyAt(streams: number, staggered: boolean): Promise<A
     EMIT_STAGGER: staggered ? "1" : "0",
     EMIT_TOKENS: String(TOKENS),
   });
-  const agent = new Agent({ connections: null, keepAliveTimeout: 60_000 });
+  const agent = generationDispatcher(`http://127.0.0.1:${emitter.port}`);
   const clock = new Clock();
   const base = performance.timeOrigin + clock.originMs;
   const origin = `http://127.0.0.1:${emitter.port}`;

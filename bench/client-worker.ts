@@ -1,14 +1,16 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Agent } from "undici";
 import { Clock } from "../src/client/clock.js";
+import type { GenerationDispatcher } from "../src/client/dispatcher.js";
 import type { RequestRecord } from "../src/core/record.js";
 import { BenchRunner } from "../src/load/bench-run.js";
 import { JsonlWriter } from "../src/output/run-files.js";
 import { referenceStream, transportStream } from "./baseline-clients.js";
 import { type LoopLag, watchLoop } from "./loop-lag.js";
 import { r3 } from "./processes.js";
-import { productAgent, productPlan } from "./product-plan.js";
+import { productDispatcher, productPlan } from "./product-plan.js";
 
 /**
  * One client under test, in its own process (started by capacity.ts and proxy-overhead.ts):
@@ -58,7 +60,13 @@ export interface LevelOutcome extends LoopLag {
 }
 
 const clock = new Clock();
-const agent = productAgent();
+/** The baseline clients are undici-based by definition; the product uses its own pool. */
+const agent = new Agent({ keepAliveTimeout: 30_000, connections: null, pipelining: 1 });
+let product: GenerationDispatcher | undefined;
+const productFor = (url: string) => {
+  product ??= productDispatcher(url);
+  return product;
+};
 const dir = mkdtempSync(join(tmpdir(), "streamslo-bench-"));
 const jsonl = new JsonlWriter(join(dir, "requests.jsonl"));
 
@@ -128,7 +136,7 @@ async function runWindow(t: WindowTask): Promise<WindowResult> {
         if (rec.outcome === "ok" && rec.endMs !== undefined && w.inside(rec.endMs)) w.requests++;
       },
     };
-    const runner = new BenchRunner(plan, agent, clock, hooks, stop.signal);
+    const runner = new BenchRunner(plan, productFor(t.url), clock, hooks, stop.signal);
     await runner.runLevel({ kind: "concurrency", concurrency: t.streams });
   } else if (t.client === "reference") {
     const onEvent = () => {
@@ -150,7 +158,7 @@ async function runWindow(t: WindowTask): Promise<WindowResult> {
 
 async function runLevel(t: LevelTask): Promise<LevelOutcome> {
   const plan = productPlan(t.url, { n: t.n, warmup: t.streams, maxTokens: t.maxTokens });
-  const runner = new BenchRunner(plan, agent, clock, { onRecord: (rec) => jsonl.write(rec) });
+  const runner = new BenchRunner(plan, productFor(t.url), clock, { onRecord: (rec) => jsonl.write(rec) });
   const watch = watchLoop();
   const r = await runner.runLevel({ kind: "concurrency", concurrency: t.streams });
   const lag = watch.stop();
@@ -176,5 +184,6 @@ try {
 } finally {
   jsonl.close();
   await agent.close();
+  await product?.close();
   rmSync(dir, { recursive: true, force: true });
 }

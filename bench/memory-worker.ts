@@ -5,7 +5,7 @@ import { Clock } from "../src/client/clock.js";
 import { runBench } from "../src/load/bench-run.js";
 import { JsonlWriter } from "../src/output/run-files.js";
 import { r3 } from "./processes.js";
-import { productAgent, productPlan } from "./product-plan.js";
+import { productDispatcher, productPlan } from "./product-plan.js";
 
 /**
  * The client's memory over a long run, in its own process (started by memory.ts): runBench, one
@@ -45,7 +45,7 @@ const MB = 2 ** 20;
 const task = JSON.parse(process.argv[2] ?? "{}") as MemoryTask;
 const dir = mkdtempSync(join(tmpdir(), "streamslo-memory-"));
 const jsonl = new JsonlWriter(join(dir, "requests.jsonl"));
-const agent = productAgent();
+const agent = productDispatcher(task.url);
 const clock = new Clock();
 
 function slope(points: MemorySample[]): number {

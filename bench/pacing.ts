@@ -1,8 +1,7 @@
-import { Agent } from "undici";
 import { Clock } from "../src/client/clock.js";
 import { BenchRunner } from "../src/load/bench-run.js";
 import { r3, startEmitter } from "./processes.js";
-import { productPlan } from "./product-plan.js";
+import { productDispatcher, productPlan } from "./product-plan.js";
 
 export interface PacingRow {
   offered_rate: number;
@@ -17,7 +16,7 @@ export interface PacingRow {
 /** Open-loop pacing at `rate` req/s against a one-token emitter: does the client keep the schedule? */
 export async function pacingAt(rate: number, seconds: number): Promise<PacingRow> {
   const emitter = await startEmitter("emitter", { EMIT_TOKENS: "1", EMIT_TTFT_MS: "0" });
-  const agent = new Agent({ connections: null, keepAliveTimeout: 60_000 });
+  const agent = productDispatcher(`http://127.0.0.1:${emitter.port}/v1`);
   const n = Math.round(rate * seconds);
   try {
     const runner = new BenchRunner(

@@ -1,4 +1,4 @@
-import { Agent } from "undici";
+import { type GenerationDispatcher, generationDispatcher } from "../src/client/dispatcher.js";
 import { resolveEndpoint } from "../src/client/endpoint.js";
 import type { BenchPlan } from "../src/load/bench-run.js";
 
@@ -18,7 +18,7 @@ export function productPlan(
   };
 }
 
-/** The connection pool the bench command uses. */
-export function productAgent(): Agent {
-  return new Agent({ keepAliveTimeout: 30_000, connections: null, pipelining: 1 });
+/** The connection pool the bench command uses for `url`. */
+export function productDispatcher(url: string): GenerationDispatcher {
+  return generationDispatcher(new URL(url).origin);
 }

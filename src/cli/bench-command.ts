@@ -1,7 +1,7 @@
 import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Agent } from "undici";
 import { Clock } from "../client/clock.js";
+import { generationDispatcher } from "../client/dispatcher.js";
 import { shownUrl } from "../client/endpoint.js";
 import { ServerMetricsScraper } from "../client/server-metrics-scraper.js";
 import type { ArrivalProcess } from "../core/arrivals.js";
@@ -186,7 +186,7 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
     return giveUp(err);
   }
   const progress = new Progress(!f.quiet && !f.json);
-  const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: null, pipelining: 1 });
+  const dispatcher = generationDispatcher(target.endpoint.origin);
   const levels: LevelResult[] = [];
   let capacity: CapacityResult | undefined;
   let baseline: Baseline | undefined;

@@ -4,6 +4,7 @@ import type { Phase, RequestError, RequestRecord } from "../core/record.js";
 import { redactSecret, redactSummary } from "../core/redact.js";
 import { MAX_EVENT_CHARS, StreamAccumulator, summarizeCompletion } from "../core/stream-accumulator.js";
 import type { Clock } from "./clock.js";
+import type { GenerationDispatcher } from "./dispatcher.js";
 import type { Endpoint } from "./endpoint.js";
 import { errorMessage, transportErrorCode } from "./transport-errors.js";
 
@@ -130,7 +131,8 @@ class RecordingHandler implements Dispatcher.DispatchHandler {
         this.cutShort({ code: "response_too_large", message: `an SSE line or event over ${mib} MiB` });
       }
     } else if (this.partBytes < ERROR_BODY_LIMIT || this.isOkStatus()) {
-      this.parts.push(chunk);
+      // A copy: the pool may hand over a view into its read buffer, valid only during this call.
+      this.parts.push(Buffer.from(chunk));
       this.partBytes += chunk.length;
     }
   }
@@ -204,7 +206,7 @@ class RecordingHandler implements Dispatcher.DispatchHandler {
 
 /** Sends one generation request and resolves with its record; never rejects. */
 export function sendGeneration(
-  dispatcher: Dispatcher,
+  dispatcher: Pick<GenerationDispatcher, "dispatch">,
   clock: Clock,
   opts: SendOptions,
   body: string,

@@ -1,5 +1,5 @@
-import type { Dispatcher } from "undici";
 import type { Clock } from "../client/clock.js";
+import type { GenerationDispatcher } from "../client/dispatcher.js";
 import { type SendOptions, sendGeneration } from "../client/generation-client.js";
 import { buildRequestBody, type GenerationParams } from "../client/request-body.js";
 import { Distribution, type Stats } from "../core/histogram.js";
@@ -26,7 +26,7 @@ export async function measureBaseline(
   generation: GenerationParams,
   send: Omit<SendOptions, "signal">,
   workload: Workload,
-  dispatcher: Dispatcher,
+  dispatcher: GenerationDispatcher,
   clock: Clock,
   onRecord: (r: RequestRecord) => void,
   signal?: AbortSignal,

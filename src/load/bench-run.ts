@@ -1,5 +1,5 @@
-import type { Dispatcher } from "undici";
 import type { Clock } from "../client/clock.js";
+import type { GenerationDispatcher } from "../client/dispatcher.js";
 import { type SendOptions, sendGeneration } from "../client/generation-client.js";
 import { buildRequestBody, type GenerationParams } from "../client/request-body.js";
 import type { ArrivalSpec } from "../core/arrivals.js";
@@ -104,7 +104,7 @@ export class BenchRunner extends StoppableRunner<StopReason> {
 
   constructor(
     readonly plan: BenchPlan,
-    private readonly dispatcher: Dispatcher,
+    private readonly dispatcher: GenerationDispatcher,
     private readonly clock: Clock,
     private readonly hooks: BenchHooks = {},
     signal?: AbortSignal,
@@ -213,7 +213,7 @@ export interface BenchResult {
 export async function runBench(
   plan: BenchPlan,
   levels: LoadLevel[],
-  dispatcher: Dispatcher,
+  dispatcher: GenerationDispatcher,
   clock: Clock,
   hooks: BenchHooks = {},
   signal?: AbortSignal,

@@ -1,5 +1,5 @@
-import { Agent } from "undici";
 import { Clock } from "../../src/client/clock.js";
+import { type GenerationDispatcher, generationDispatcher } from "../../src/client/dispatcher.js";
 import { resolveEndpoint } from "../../src/client/endpoint.js";
 import type { LevelSummary } from "../../src/core/level-aggregate.js";
 import type { RequestRecord } from "../../src/core/record.js";
@@ -30,7 +30,7 @@ export function quickRunner(
   n: number,
   o: QuickOptions,
   records: RequestRecord[],
-  agent: Agent,
+  agent: GenerationDispatcher,
 ): BenchRunner {
   const endpoint = resolveEndpoint(url, "chat");
   const stream = o.stream ?? true;
@@ -66,7 +66,7 @@ export async function quickBench(
   n: number,
   o: QuickOptions = {},
 ): Promise<QuickBench> {
-  const agent = new Agent({ connections: null });
+  const agent = generationDispatcher(new URL(url).origin);
   const records: RequestRecord[] = [];
   try {
     const runner = quickRunner(url, n, o, records, agent);

@@ -1,5 +1,5 @@
-import { Agent } from "undici";
 import { Clock } from "../../src/client/clock.js";
+import { generationDispatcher } from "../../src/client/dispatcher.js";
 import { resolveEndpoint } from "../../src/client/endpoint.js";
 import { sendGeneration } from "../../src/client/generation-client.js";
 import { buildRequestBody } from "../../src/client/request-body.js";
@@ -17,7 +17,7 @@ export interface SendOneOptions {
 export async function sendOne(url: string, o: SendOneOptions = {}): Promise<RequestRecord> {
   const endpoint = resolveEndpoint(url, o.api ?? "chat");
   const stream = o.stream ?? true;
-  const agent = new Agent();
+  const agent = generationDispatcher(endpoint.origin);
   try {
     const body = buildRequestBody(
       { api: endpoint.api, model: "m", stream, ignoreEos: false },

@@ -1,0 +1,204 @@
+import assert from "node:assert/strict";
+import { createServer as createHttpServer, type ServerResponse } from "node:http";
+import { createServer as createNetServer, type Socket } from "node:net";
+import { describe, it } from "node:test";
+import { Agent } from "undici";
+import { Clock } from "../../src/client/clock.js";
+import { generationDispatcher } from "../../src/client/dispatcher.js";
+import { resolveEndpoint } from "../../src/client/endpoint.js";
+import { type SendOptions, sendGeneration } from "../../src/client/generation-client.js";
+import { Http1Pool } from "../../src/client/http1-pool.js";
+import { listenOnLoopback } from "../helpers/loopback.js";
+import { chat } from "../helpers/scheduled-server.js";
+
+const STREAM = [chat.role(), chat.token("a"), chat.token("b", "stop"), "[DONE]"].map((d) => `data: ${d}\n\n`);
+
+/**
+ * A real HTTP server answering every POST with a short SSE stream, unless `answer` answers itself
+ * (returns true); counts its connections.
+ */
+async function sseServer(answer: (res: ServerResponse, path: string) => boolean | undefined = () => false) {
+  let connections = 0;
+  const server = createHttpServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      res.setHeader("content-type", "text/event-stream");
+      if (answer(res, req.url ?? "")) return;
+      for (const e of STREAM) res.write(e);
+      res.end();
+    });
+  });
+  server.on("connection", () => connections++);
+  const l = await listenOnLoopback(server, () => server.closeAllConnections());
+  return { ...l, connections: () => connections };
+}
+
+function options(url: string, extra: Partial<SendOptions> = {}): SendOptions {
+  return {
+    endpoint: resolveEndpoint(url, "chat"),
+    stream: true,
+    headersTimeoutMs: 5000,
+    bodyTimeoutMs: 5000,
+    ...extra,
+  };
+}
+
+const meta = (id: string) => ({ id, scenario: "t", phase: "measure" as const, intendedStartMs: 0 });
+const clock = new Clock();
+
+describe("Http1Pool", () => {
+  it("keeps a connection alive across requests, and opens another when the server closes it", async () => {
+    const s = await sseServer((res, path) => {
+      if (path.includes("close=1")) res.setHeader("connection", "close");
+      return false;
+    });
+    const pool = new Http1Pool(s.origin);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const rec = await sendGeneration(pool, clock, options(s.url), "{}", meta(`k${i}`));
+        assert.equal(rec.outcome, "ok", JSON.stringify(rec.error));
+        assert.equal(rec.outputTokens, 2);
+      }
+      assert.equal(s.connections(), 1, "three requests, one connection");
+      const closing = await sendGeneration(pool, clock, options(`${s.url}?close=1`), "{}", meta("c"));
+      assert.equal(closing.outcome, "ok");
+      const after = await sendGeneration(pool, clock, options(s.url), "{}", meta("a"));
+      assert.equal(after.outcome, "ok");
+      assert.equal(s.connections(), 2, "a new connection after Connection: close");
+      // Concurrent requests each get a connection of their own.
+      const many = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => sendGeneration(pool, clock, options(s.url), "{}", meta(`m${i}`))),
+      );
+      assert.ok(many.every((r) => r.outcome === "ok"));
+      assert.equal(s.connections(), 9);
+    } finally {
+      await pool.close();
+      await s.close();
+    }
+  });
+
+  it("a pooled connection the server closed while idle is not used again", async () => {
+    let connections = 0;
+    // A raw server: one response per connection, then it hangs up 50 ms later (no Keep-Alive hint).
+    const server = createNetServer((socket: Socket) => {
+      connections++;
+      socket.once("data", () => {
+        const body = STREAM.join("");
+        socket.write(
+          `HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: ${body.length}\r\n\r\n`,
+        );
+        socket.write(body);
+        setTimeout(() => socket.end(), 50);
+      });
+    });
+    const l = await listenOnLoopback(server, () => {});
+    const pool = new Http1Pool(l.origin);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const rec = await sendGeneration(pool, clock, options(l.url), "{}", meta(`i${i}`));
+        assert.equal(rec.outcome, "ok", JSON.stringify(rec.error));
+        await new Promise((r) => setTimeout(r, 150));
+      }
+      assert.equal(connections, 3);
+    } finally {
+      await pool.close();
+      await l.close();
+    }
+  });
+
+  it("takes a body timeout as silence, not as the length of the stream", async () => {
+    const s = await sseServer((res) => {
+      let i = 0;
+      const t = setInterval(() => {
+        if (i++ < 12) return res.write(`data: ${chat.token("x")}\n\n`);
+        clearInterval(t);
+        res.end(`data: ${chat.token("y", "stop")}\n\ndata: [DONE]\n\n`);
+      }, 50);
+      res.on("close", () => clearInterval(t));
+      return true;
+    });
+    const pool = new Http1Pool(s.origin);
+    try {
+      const rec = await sendGeneration(
+        pool,
+        clock,
+        options(s.url, { bodyTimeoutMs: 200 }),
+        "{}",
+        meta("slow"),
+      );
+      assert.equal(rec.outcome, "ok", JSON.stringify(rec.error));
+      assert.equal(rec.outputTokens, 13);
+    } finally {
+      await pool.close();
+      await s.close();
+    }
+  });
+
+  it("an abort cuts the stream and its connection; the pool goes on", async () => {
+    let closed = 0;
+    const s = await sseServer((res, path) => {
+      if (!path.includes("hang=1")) return false;
+      res.write(`data: ${chat.token("a")}\n\n`);
+      res.on("close", () => closed++);
+      return true;
+    });
+    const pool = new Http1Pool(s.origin);
+    try {
+      const ctl = new AbortController();
+      setTimeout(() => ctl.abort(), 100);
+      const rec = await sendGeneration(
+        pool,
+        clock,
+        options(`${s.url}?hang=1`, { signal: ctl.signal }),
+        "{}",
+        meta("x"),
+      );
+      assert.equal(rec.error?.code, "aborted");
+      assert.equal(rec.chunkTimesMs.length, 1, "the token before the abort is kept");
+      const deadline = Date.now() + 5000;
+      while (closed === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(closed, 1, "the server saw the connection go");
+      const next = await sendGeneration(pool, clock, options(s.url), "{}", meta("y"));
+      assert.equal(next.outcome, "ok");
+    } finally {
+      await pool.close();
+      await s.close();
+    }
+  });
+
+  it("refuses a header value with a line break instead of sending it", async () => {
+    const s = await sseServer();
+    const pool = new Http1Pool(s.origin);
+    try {
+      const rec = await sendGeneration(
+        pool,
+        clock,
+        options(s.url, { apiKey: "sk-1\r\nx-evil: 1" }),
+        "{}",
+        meta("h"),
+      );
+      assert.equal(rec.outcome, "error");
+      assert.equal(rec.error?.code, "client_error");
+      assert.match(rec.error?.message ?? "", /invalid authorization header value/);
+      assert.equal(s.connections(), 0, "nothing was sent");
+    } finally {
+      await pool.close();
+      await s.close();
+    }
+  });
+
+  it("after close(), a request fails at once", async () => {
+    const pool = new Http1Pool("http://127.0.0.1:9");
+    await pool.close();
+    const rec = await sendGeneration(pool, clock, options("http://127.0.0.1:9/v1"), "{}", meta("z"));
+    assert.equal(rec.outcome, "error");
+    assert.match(rec.error?.message ?? "", /closed/);
+  });
+
+  it("is used for http, and undici for https", async () => {
+    assert.ok(generationDispatcher("http://127.0.0.1:8000") instanceof Http1Pool);
+    const tls = generationDispatcher("https://api.example.com");
+    assert.ok(tls instanceof Agent);
+    await tls.close();
+  });
+});
