@@ -57,11 +57,29 @@ export class Http1Pool {
       exchange.fail(err as Error);
       return false;
     }
-    let conn = this.idle.pop();
-    while (conn?.socket.destroyed) conn = this.idle.pop();
-    (conn ?? this.connect()).run(exchange, request);
+    this.send(exchange, request);
     return true;
   }
+
+  /** Sends on an idle connection, or on a new one. */
+  send(exchange: Exchange, request: string, fresh = false): void {
+    let conn = fresh ? undefined : this.idle.pop();
+    while (conn && !conn.usable()) conn = this.idle.pop();
+    (conn ?? this.connect()).run(exchange, request);
+  }
+
+  /**
+   * A kept-alive connection closed without answering the request sent on it. Right after its
+   * last response, that is a server that closes after every response whatever its Keep-Alive
+   * header says (llama.cpp's server does, about 0.3 ms after a stream's last chunk): from then on
+   * each request gets a new connection, so none goes out on one that is closing. After a long
+   * idle spell it is an idle timeout met by chance, and reuse goes on.
+   */
+  closedUnanswered(idleMs: number): void {
+    if (idleMs < 50) this.noReuse = true;
+  }
+
+  private noReuse = false;
 
   /** Closes idle connections at once, and the others as their responses end. */
   async close(): Promise<void> {
@@ -94,10 +112,9 @@ export class Http1Pool {
 
   /** Takes back a connection whose response ended whole. */
   release(conn: Connection, head: ResponseHead): void {
-    if (conn.socket.destroyed) return;
     // A server's hint is when it closes: keep a second's margin so a request does not race it.
     const ms = head.keepAliveMs !== undefined ? head.keepAliveMs - 1000 : this.keepAliveMs;
-    if (this.closed || !head.keepAlive || ms <= 0) {
+    if (this.closed || this.noReuse || !head.keepAlive || ms <= 0) {
       conn.socket.end();
       return;
     }
@@ -166,6 +183,14 @@ class Exchange implements Dispatcher.DispatchController {
 
 class Connection implements ResponseSink {
   private exchange?: Exchange;
+  private request = "";
+  /** Responses this connection has carried whole, and whether the current one sent any byte. */
+  private served = 0;
+  private answered = false;
+  private ended = false;
+  /** When it last went idle, and when the current request went out (performance clock, ms). */
+  private idleSince = 0;
+  private sentAt = 0;
   private readonly parser = new Http1ResponseParser(this);
   private head?: ResponseHead;
   private timer?: NodeJS.Timeout;
@@ -178,7 +203,10 @@ class Connection implements ResponseSink {
     private readonly pool: Http1Pool,
   ) {
     socket.on("error", (err) => this.broke(err));
-    socket.on("end", () => this.broke(undefined));
+    socket.on("end", () => {
+      this.ended = true;
+      this.broke(undefined);
+    });
     socket.on("close", () => this.broke(undefined));
     const connectTimer = setTimeout(() => {
       if (socket.connecting) this.fail(codeError("Connect Timeout Error", "UND_ERR_CONNECT_TIMEOUT"));
@@ -187,9 +215,17 @@ class Connection implements ResponseSink {
     socket.once("close", () => clearTimeout(connectTimer));
   }
 
+  /** Whether the connection can carry a request: open, not ended by the server, and free. */
+  usable(): boolean {
+    return !this.ended && !this.socket.destroyed && !this.exchange;
+  }
+
   run(ex: Exchange, request: string): void {
+    this.sentAt = performance.now();
     clearTimeout(this.timer);
     this.exchange = ex;
+    this.request = request;
+    this.answered = false;
     this.head = undefined;
     ex.connection = this;
     this.parser.reset();
@@ -209,6 +245,7 @@ class Connection implements ResponseSink {
       return false;
     }
     this.lastRead = performance.now();
+    this.answered = true;
     try {
       this.parser.feed(buf, 0, n);
     } catch (err) {
@@ -228,8 +265,19 @@ class Connection implements ResponseSink {
 
   /** The socket ended, closed or failed: the response ends with it, whole or cut. */
   private broke(err: Error | undefined): void {
-    if (!this.exchange) return;
+    const ex = this.exchange;
+    if (!ex) return;
     if (this.parser.close()) return; // a body that runs to the close has ended whole
+    if (this.served > 0 && !this.answered) {
+      // A kept-alive connection the server closed as the request went out: nothing was
+      // answered, so the request goes again, once, on a new connection (as browsers do).
+      this.exchange = undefined;
+      clearTimeout(this.timer);
+      this.socket.destroy();
+      this.pool.closedUnanswered(this.sentAt - this.idleSince);
+      this.pool.send(ex, this.request, true);
+      return;
+    }
     const cut = this.parser.headRead ? "other side closed" : "other side closed before the response";
     this.fail(err ?? codeError(cut, "UND_ERR_SOCKET"));
   }
@@ -257,6 +305,7 @@ class Connection implements ResponseSink {
     const head = this.head;
     this.exchange = undefined;
     clearTimeout(this.timer);
+    this.served++;
     ex?.end();
     if (head) this.pool.release(this, head);
   }
@@ -286,6 +335,7 @@ class Connection implements ResponseSink {
 
   /** Kept for the next request until `ms` of silence, then closed. */
   idleFor(ms: number): void {
+    this.idleSince = performance.now();
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.socket.end(), ms);
     this.timer.unref();

@@ -106,6 +106,65 @@ describe("Http1Pool", () => {
     }
   });
 
+  it("a server that closes after each stream despite Keep-Alive (as llama.cpp's does) costs no request", async () => {
+    let connections = 0;
+    const server = createNetServer((socket: Socket) => {
+      connections++;
+      socket.once("data", () => {
+        socket.write(
+          "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\nkeep-alive: timeout=5, max=100\r\n\r\n",
+        );
+        for (const e of STREAM) socket.write(`${Buffer.byteLength(e).toString(16)}\r\n${e}\r\n`);
+        socket.end("0\r\n\r\n"); // the FIN goes with the last chunk
+      });
+    });
+    const l = await listenOnLoopback(server, () => {});
+    const pool = new Http1Pool(l.origin);
+    try {
+      for (let i = 0; i < 5; i++) {
+        const rec = await sendGeneration(pool, clock, options(l.url), "{}", meta(`l${i}`));
+        assert.equal(rec.outcome, "ok", `request ${i}: ${JSON.stringify(rec.error)}`);
+      }
+      // One request may meet the first connection closing and go again; after that each has its own.
+      assert.ok(connections === 5 || connections === 6, `${connections} connections`);
+    } finally {
+      await pool.close();
+      await l.close();
+    }
+  });
+
+  it("a request that meets a kept-alive connection closing, unanswered, goes again once on a new one", async () => {
+    const perConnection: number[] = [];
+    // Answers the first request on each connection; hangs up on the second without a byte.
+    const server = createNetServer((socket: Socket) => {
+      const index = perConnection.push(0) - 1;
+      socket.on("data", () => {
+        perConnection[index] = (perConnection[index] ?? 0) + 1;
+        if (perConnection[index] > 1) return void socket.destroy();
+        const body = STREAM.join("");
+        socket.write(
+          `HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+        );
+      });
+    });
+    const l = await listenOnLoopback(server, () => {});
+    const pool = new Http1Pool(l.origin);
+    try {
+      const first = await sendGeneration(pool, clock, options(l.url), "{}", meta("r1"));
+      assert.equal(first.outcome, "ok");
+      const second = await sendGeneration(pool, clock, options(l.url), "{}", meta("r2"));
+      assert.equal(second.outcome, "ok", JSON.stringify(second.error));
+      assert.deepEqual(perConnection, [2, 1], "sent on the kept connection, then once on a new one");
+      // A server that closes right after answering: later requests no longer try a kept connection.
+      const third = await sendGeneration(pool, clock, options(l.url), "{}", meta("r3"));
+      assert.equal(third.outcome, "ok");
+      assert.deepEqual(perConnection, [2, 1, 1]);
+    } finally {
+      await pool.close();
+      await l.close();
+    }
+  });
+
   it("takes a body timeout as silence, not as the length of the stream", async () => {
     const s = await sseServer((res) => {
       let i = 0;
