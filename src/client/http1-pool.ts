@@ -115,7 +115,9 @@ export class Http1Pool {
     // A server's hint is when it closes: keep a second's margin so a request does not race it.
     const ms = head.keepAliveMs !== undefined ? head.keepAliveMs - 1000 : this.keepAliveMs;
     if (this.closed || this.noReuse || !head.keepAlive || ms <= 0) {
-      conn.socket.end();
+      // The response is whole and nothing more goes on this connection: do not wait on the
+      // server to close it (one that never does would hold the process open).
+      conn.socket.destroy();
       return;
     }
     conn.idleFor(ms);
@@ -217,7 +219,7 @@ class Connection implements ResponseSink {
 
   /** Whether the connection can carry a request: open, not ended by the server, and free. */
   usable(): boolean {
-    return !this.ended && !this.socket.destroyed && !this.exchange;
+    return !this.ended && !this.socket.destroyed && this.socket.writable && !this.exchange;
   }
 
   run(ex: Exchange, request: string): void {
@@ -230,8 +232,16 @@ class Connection implements ResponseSink {
     ex.connection = this;
     this.parser.reset();
     this.socket.ref();
-    // Written before the connection is up, it waits in the socket until it is.
+    // Written before the connection is up, it waits in the socket until it is. The wait for
+    // the headers starts once the request can go (as undici's does): until then the connect
+    // timeout is the one that applies.
     this.socket.write(request);
+    if (this.socket.connecting) this.socket.once("connect", () => this.awaitHeaders(ex));
+    else this.awaitHeaders(ex);
+  }
+
+  private awaitHeaders(ex: Exchange): void {
+    if (this.exchange !== ex) return;
     this.lastRead = performance.now();
     this.headersDue = this.lastRead + (ex.opts.headersTimeout ?? 300_000);
     this.arm(ex.opts.headersTimeout);
@@ -337,7 +347,7 @@ class Connection implements ResponseSink {
   idleFor(ms: number): void {
     this.idleSince = performance.now();
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.socket.end(), ms);
+    this.timer = setTimeout(() => this.socket.destroy(), ms);
     this.timer.unref();
   }
 }

@@ -38,6 +38,7 @@ export class ResponseParseError extends Error {
 /** Node's default limit on the size of a message head (http.maxHeaderSize). */
 export const MAX_HEAD_BYTES = 16 * 1024;
 const MAX_SIZE_LINE = 1024;
+const MAX_INTERIM = 10;
 const CR = 13;
 const LF = 10;
 
@@ -60,6 +61,8 @@ export class Http1ResponseParser {
   /** Bytes left in the current chunk, or of a Content-Length body. */
   private remaining = 0;
   private ended = false;
+  private interim = 0;
+  private trailerBytes = 0;
 
   constructor(private readonly sink: ResponseSink) {}
 
@@ -70,6 +73,8 @@ export class Http1ResponseParser {
     this.line = "";
     this.remaining = 0;
     this.ended = false;
+    this.interim = 0;
+    this.trailerBytes = 0;
   }
 
   get done(): boolean {
@@ -144,7 +149,18 @@ export class Http1ResponseParser {
     }
     buf.copy(this.head, this.headLength, start, start + take);
     this.headLength += take;
-    const at = this.head.subarray(0, this.headLength).indexOf("\r\n\r\n", from);
+    // Not an HTTP response at all (an HTML page, TLS, garbage): say so now, not at a timeout.
+    const seen = Math.min(this.headLength, 5);
+    if (this.head.toString("latin1", 0, seen) !== "HTTP/".slice(0, seen)) {
+      const first = this.head.toString("latin1", 0, Math.min(this.headLength, 40)).split(/\r?\n/)[0];
+      throw new ResponseParseError(`not an HTTP/1.x response: "${first}"`, "HPE_INVALID_CONSTANT");
+    }
+    // The blank line that ends the head; a bare LF for CRLF is accepted (RFC 9112, 2.2).
+    const view = this.head.subarray(0, this.headLength);
+    const crlf = view.indexOf("\r\n\r\n", from);
+    const lf = view.indexOf("\n\n", from);
+    const at = lf >= 0 && (crlf < 0 || lf < crlf) ? lf : crlf;
+    const blank = at === lf ? 2 : 4;
     if (at < 0) {
       if (this.headLength > MAX_HEAD_BYTES) {
         throw new ResponseParseError(
@@ -154,12 +170,19 @@ export class Http1ResponseParser {
       }
       return start + take;
     }
-    const headEnd = at + 4;
+    const headEnd = at + blank;
     const consumed = start + take - (this.headLength - headEnd);
     const text = this.head.toString("latin1", 0, at);
     this.headLength = 0;
     const head = parseHead(text);
-    if (head.status >= 100 && head.status < 200) return consumed; // 100 Continue, 103: the answer follows
+    // 100 Continue, 102, 103: the answer follows (101 is an answer: no upgrade was asked for).
+    if (head.status >= 100 && head.status < 200 && head.status !== 101) {
+      if (++this.interim > MAX_INTERIM) {
+        throw new ResponseParseError(`more than ${MAX_INTERIM} interim responses`, "HPE_INVALID_CONSTANT");
+      }
+      return consumed;
+    }
+    if (head.status === 101) head.framing = "none";
     this.sink.onHead(head);
     switch (head.framing) {
       case "chunked":
@@ -205,6 +228,9 @@ export class Http1ResponseParser {
     }
     if (this.state === State.Trailers) {
       if (line === "") this.finish();
+      else if ((this.trailerBytes += line.length) > MAX_HEAD_BYTES) {
+        throw new ResponseParseError(`trailers over ${MAX_HEAD_BYTES} bytes`, "UND_ERR_HEADERS_OVERFLOW");
+      }
       return;
     }
     const semi = line.indexOf(";");
@@ -222,7 +248,7 @@ export class Http1ResponseParser {
 }
 
 function parseHead(text: string): ResponseHead {
-  const lines = text.split("\r\n");
+  const lines = text.split(/\r?\n/);
   const status = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(lines[0] ?? "");
   if (!status) {
     throw new ResponseParseError(
@@ -252,8 +278,11 @@ function parseHead(text: string): ResponseHead {
   let keepAlive = status[1] === "1" ? !connection.includes("close") : connection.includes("keep-alive");
   let framing: Framing;
   if (code === 204 || code === 304) framing = "none";
-  else if (one("transfer-encoding").includes("chunked")) framing = "chunked";
-  else if (headers["content-length"] !== undefined) {
+  else if (headers["transfer-encoding"] !== undefined) {
+    // Chunked only when it is the last coding; otherwise the body runs to the close (RFC 9112, 6.3).
+    framing = /(^|,)\s*chunked\s*$/.test(one("transfer-encoding")) ? "chunked" : "close";
+    if (framing === "close") keepAlive = false;
+  } else if (headers["content-length"] !== undefined) {
     const cl = one("content-length");
     if (!/^\d{1,15}$/.test(cl))
       throw new ResponseParseError(`invalid content-length "${cl}"`, "HPE_INVALID_CONTENT_LENGTH");

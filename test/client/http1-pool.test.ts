@@ -46,7 +46,7 @@ function options(url: string, extra: Partial<SendOptions> = {}): SendOptions {
 const meta = (id: string) => ({ id, scenario: "t", phase: "measure" as const, intendedStartMs: 0 });
 const clock = new Clock();
 
-describe("Http1Pool", () => {
+describe("Http1Pool", { timeout: 30_000 }, () => {
   it("keeps a connection alive across requests, and opens another when the server closes it", async () => {
     const s = await sseServer((res, path) => {
       if (path.includes("close=1")) res.setHeader("connection", "close");
@@ -161,6 +161,40 @@ describe("Http1Pool", () => {
       assert.deepEqual(perConnection, [2, 1, 1]);
     } finally {
       await pool.close();
+      await l.close();
+    }
+  });
+
+  it("does not wait on a server that never closes: after Connection: close, or an idle spell", async () => {
+    const sockets: Socket[] = [];
+    const server = createNetServer({ allowHalfOpen: true }, (socket: Socket) => {
+      sockets.push(socket);
+      socket.on("data", (d) => {
+        const close = d.toString().includes("close=1");
+        const body = STREAM.join("");
+        socket.write(
+          `HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: ${body.length}\r\n${close ? "connection: close\r\n" : ""}\r\n${body}`,
+        );
+      });
+      socket.on("end", () => {}); // half-open: this side never closes
+    });
+    const l = await listenOnLoopback(server, () => {
+      for (const s of sockets) s.destroy();
+    });
+    const pool = new Http1Pool(l.origin, 100);
+    try {
+      const idle = await sendGeneration(pool, clock, options(l.url), "{}", meta("i"));
+      assert.equal(idle.outcome, "ok");
+      await new Promise((r) => setTimeout(r, 200)); // past the 100 ms keep-alive
+      const after = await sendGeneration(pool, clock, options(l.url), "{}", meta("a"));
+      assert.equal(after.outcome, "ok", JSON.stringify(after.error));
+      const closing = await sendGeneration(pool, clock, options(`${l.url}?close=1`), "{}", meta("c"));
+      assert.equal(closing.outcome, "ok");
+      assert.equal(sockets.length, 2);
+      const closed = pool.close().then(() => true);
+      const late = new Promise<boolean>((r) => setTimeout(() => r(false), 1500).unref());
+      assert.ok(await Promise.race([closed, late]), "close() did not wait on the server");
+    } finally {
       await l.close();
     }
   });

@@ -141,6 +141,18 @@ describe("Http1ResponseParser", () => {
     assert.equal(seen.ends, 1);
   });
 
+  it("takes bare LF line ends, a coding after chunked as read-to-close, and 101 as an answer", () => {
+    const lf = parse(Buffer.from("HTTP/1.1 200 OK\ncontent-length: 2\n\nhi"), []);
+    assert.equal(lf.heads[0]?.headers["content-length"], "2");
+    assert.equal(Buffer.concat(lf.body).toString(), "hi");
+    const gz = parse(Buffer.from("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked, gzip\r\n\r\nraw"), []);
+    assert.equal(gz.heads[0]?.framing, "close");
+    assert.equal(gz.heads[0]?.keepAlive, false);
+    const upgrade = parse(Buffer.from("HTTP/1.1 101 Switching Protocols\r\nupgrade: x\r\n\r\n"), []);
+    assert.equal(upgrade.heads[0]?.status, 101);
+    assert.equal(upgrade.ends, 1);
+  });
+
   it("rejects what is not HTTP/1.x, with the codes the error classes know", () => {
     const code = (text: string) => {
       try {
@@ -152,6 +164,10 @@ describe("Http1ResponseParser", () => {
       return "none";
     };
     assert.equal(code("<html>hello</html>\r\n\r\n"), "HPE_INVALID_CONSTANT");
+    assert.equal(code("<!doctype html>"), "HPE_INVALID_CONSTANT", "at once, not after the blank line");
+    assert.equal(code("HTTP/1.1 100 Continue\r\n\r\n".repeat(11)), "HPE_INVALID_CONSTANT");
+    const trailers = `HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n0\r\n${"x-t: 1\r\n".repeat(3000)}`;
+    assert.equal(code(trailers), "UND_ERR_HEADERS_OVERFLOW");
     assert.equal(
       code("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n"),
       "HPE_INVALID_CHUNK_SIZE",
