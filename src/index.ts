@@ -1,7 +1,9 @@
 /** streamslo's library API: everything the CLI uses is here for programs too. */
 export { Clock } from "./client/clock.js";
-export { type Api, type Endpoint, resolveEndpoint } from "./client/endpoint.js";
+export { type GenerationDispatcher, generationDispatcher } from "./client/dispatcher.js";
+export { type Api, type Endpoint, resolveEndpoint, shownUrl } from "./client/endpoint.js";
 export { type RequestMeta, type SendOptions, sendGeneration } from "./client/generation-client.js";
+export { Http1Pool } from "./client/http1-pool.js";
 export { type Discovery, discoverModels } from "./client/model-discovery.js";
 export { type ProbeTimeline, probeOnce } from "./client/probe.js";
 export { buildRequestBody, type GenerationParams } from "./client/request-body.js";

@@ -227,8 +227,9 @@ export class Http1ResponseParser {
       return;
     }
     if (this.state === State.Trailers) {
+      this.trailerBytes += line.length;
       if (line === "") this.finish();
-      else if ((this.trailerBytes += line.length) > MAX_HEAD_BYTES) {
+      else if (this.trailerBytes > MAX_HEAD_BYTES) {
         throw new ResponseParseError(`trailers over ${MAX_HEAD_BYTES} bytes`, "UND_ERR_HEADERS_OVERFLOW");
       }
       return;
