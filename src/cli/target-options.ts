@@ -161,6 +161,15 @@ function promptSource(f: TargetFlags): PromptSource {
  * is given, and checks (GET /models) that the endpoint is reachable and OpenAI-compatible.
  * `signal` (Ctrl-C) cuts that check short; the caller then sees `signal.aborted`.
  */
+/** A header value cannot carry these: a key with one would fail every request, or split it. */
+function hasControlCharacter(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 32 || c === 127) return true;
+  }
+  return false;
+}
+
 export async function resolveTarget(f: TargetFlags, signal?: AbortSignal): Promise<Target> {
   const prompts = promptSource(f);
   if (f.outputTokens !== undefined && f.maxTokens !== undefined) {
@@ -168,6 +177,11 @@ export async function resolveTarget(f: TargetFlags, signal?: AbortSignal): Promi
   }
   // An empty variable counts as unset.
   const apiKey = f.apiKey || process.env.OPENAI_API_KEY || undefined;
+  if (apiKey !== undefined && hasControlCharacter(apiKey)) {
+    throw new UsageError(
+      "the API key (--api-key, STREAMSLO_API_KEY or OPENAI_API_KEY) holds a line break or another control character; pass the key alone (a key read from a file keeps its newline: strip it)",
+    );
+  }
   let sim: SimServer | undefined;
   let url = f.url;
   if (url === undefined) {

@@ -28,6 +28,9 @@ export class Http1Pool {
   private readonly host: string;
   private readonly port: number;
 
+  private readonly hostname: string;
+  private noReuse = false;
+
   constructor(
     origin: string,
     /** How long an idle connection is kept when the server gives no Keep-Alive hint, ms. */
@@ -40,32 +43,32 @@ export class Http1Pool {
     this.hostname = u.hostname.replace(/^\[|\]$/g, "");
   }
 
-  private readonly hostname: string;
-
   dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    const exchange = new Exchange(opts, handler);
+    let request: string;
+    try {
+      request = requestText(opts, this.host);
+    } catch (err) {
+      const refused = new Exchange(opts, handler, "");
+      refused.start();
+      refused.fail(err as Error);
+      return false;
+    }
+    const exchange = new Exchange(opts, handler, request);
     exchange.start();
     if (exchange.finished) return true;
     if (this.closed) {
       exchange.fail(codeError("the connection pool is closed", "UND_ERR_CLOSED"));
       return false;
     }
-    let request: string;
-    try {
-      request = requestText(opts, this.host);
-    } catch (err) {
-      exchange.fail(err as Error);
-      return false;
-    }
-    this.send(exchange, request);
+    this.send(exchange);
     return true;
   }
 
   /** Sends on an idle connection, or on a new one. */
-  send(exchange: Exchange, request: string, fresh = false): void {
+  send(exchange: Exchange, fresh = false): void {
     let conn = fresh ? undefined : this.idle.pop();
     while (conn && !conn.usable()) conn = this.idle.pop();
-    (conn ?? this.connect()).run(exchange, request);
+    (conn ?? this.connect()).run(exchange);
   }
 
   /**
@@ -78,8 +81,6 @@ export class Http1Pool {
   closedUnanswered(idleMs: number): void {
     if (idleMs < 50) this.noReuse = true;
   }
-
-  private noReuse = false;
 
   /** Closes idle connections at once, and the others as their responses end. */
   async close(): Promise<void> {
@@ -144,6 +145,8 @@ class Exchange implements Dispatcher.DispatchController {
   constructor(
     readonly opts: Dispatcher.DispatchOptions,
     readonly handler: Dispatcher.DispatchHandler,
+    /** The request as it goes on the wire: status line, headers and body. */
+    readonly request: string,
   ) {}
 
   start(): void {
@@ -185,7 +188,6 @@ class Exchange implements Dispatcher.DispatchController {
 
 class Connection implements ResponseSink {
   private exchange?: Exchange;
-  private request = "";
   /** Responses this connection has carried whole, and whether the current one sent any byte. */
   private served = 0;
   private answered = false;
@@ -222,11 +224,10 @@ class Connection implements ResponseSink {
     return !this.ended && !this.socket.destroyed && this.socket.writable && !this.exchange;
   }
 
-  run(ex: Exchange, request: string): void {
+  run(ex: Exchange): void {
     this.sentAt = performance.now();
     clearTimeout(this.timer);
     this.exchange = ex;
-    this.request = request;
     this.answered = false;
     this.head = undefined;
     ex.connection = this;
@@ -235,15 +236,14 @@ class Connection implements ResponseSink {
     // Written before the connection is up, it waits in the socket until it is. The wait for
     // the headers starts once the request can go (as undici's does): until then the connect
     // timeout is the one that applies.
-    this.socket.write(request);
+    this.socket.write(ex.request);
     if (this.socket.connecting) this.socket.once("connect", () => this.awaitHeaders(ex));
     else this.awaitHeaders(ex);
   }
 
   private awaitHeaders(ex: Exchange): void {
     if (this.exchange !== ex) return;
-    this.lastRead = performance.now();
-    this.headersDue = this.lastRead + (ex.opts.headersTimeout ?? 300_000);
+    this.headersDue = performance.now() + (ex.opts.headersTimeout ?? 300_000);
     this.arm(ex.opts.headersTimeout);
   }
 
@@ -285,7 +285,7 @@ class Connection implements ResponseSink {
       clearTimeout(this.timer);
       this.socket.destroy();
       this.pool.closedUnanswered(this.sentAt - this.idleSince);
-      this.pool.send(ex, this.request, true);
+      this.pool.send(ex, true);
       return;
     }
     const cut = this.parser.headRead ? "other side closed" : "other side closed before the response";

@@ -182,12 +182,10 @@ export class Http1ResponseParser {
       }
       return consumed;
     }
-    if (head.status === 101) head.framing = "none";
     this.sink.onHead(head);
     switch (head.framing) {
       case "chunked":
         this.state = State.ChunkSize;
-        this.line = "";
         break;
       case "length":
         this.remaining = Number(head.headers["content-length"]);
@@ -278,7 +276,10 @@ function parseHead(text: string): ResponseHead {
   const connection = one("connection");
   let keepAlive = status[1] === "1" ? !connection.includes("close") : connection.includes("keep-alive");
   let framing: Framing;
-  if (code === 204 || code === 304) framing = "none";
+  if (code === 101) {
+    framing = "none"; // an upgrade nobody asked for: the answer, and the end of the connection
+    keepAlive = false;
+  } else if (code === 204 || code === 304 || code < 200) framing = "none";
   else if (headers["transfer-encoding"] !== undefined) {
     // Chunked only when it is the last coding; otherwise the body runs to the close (RFC 9112, 6.3).
     framing = /(^|,)\s*chunked\s*$/.test(one("transfer-encoding")) ? "chunked" : "close";

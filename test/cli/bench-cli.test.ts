@@ -6,7 +6,7 @@ import { simParams } from "../../src/sim/presets.js";
 import { type SimServer, startSimServer } from "../../src/sim/sim-server.js";
 import { onlyRunDir } from "../helpers/checked-run.js";
 import { collect, runCli, spawnCli, tempDir } from "../helpers/cli.js";
-import { chat, modelList, startScheduledServer } from "../helpers/scheduled-server.js";
+import { chat, modelList, oneTokenAnswer, startScheduledServer } from "../helpers/scheduled-server.js";
 
 /** Waits until the one run folder in `out` has at least `n` lines in requests.jsonl. */
 async function waitForRecords(out: string, n: number, timeoutMs = 20_000): Promise<void> {
@@ -146,14 +146,7 @@ describe("streamslo bench on the embedded simulator", () => {
 describe("bench sends what the flags ask for", () => {
   it("--prompt-file, --input-tokens, --output-tokens, --api-key, --extra-body and the model from /v1/models", async () => {
     const server = await startScheduledServer((req) =>
-      req.url?.endsWith("/models")
-        ? modelList("listed-model")
-        : {
-            writes: [
-              { atMs: 1, data: chat.token("x", "stop") },
-              { atMs: 2, data: "[DONE]" },
-            ],
-          },
+      req.url?.endsWith("/models") ? modelList("listed-model") : oneTokenAnswer(),
     );
     try {
       const dir = tempDir();
@@ -235,12 +228,7 @@ describe("bench keeps the query of --url", () => {
         ? { status: 404, headers: { "content-type": "application/json" }, writes: [] }
         : req.url.includes("/models?")
           ? modelList("gpt-4o")
-          : {
-              writes: [
-                { atMs: 1, data: chat.token("x", "stop") },
-                { atMs: 2, data: "[DONE]" },
-              ],
-            },
+          : oneTokenAnswer(),
     );
     try {
       const out = tempDir();
@@ -279,6 +267,11 @@ describe("bench on bad input: one line, a non-zero exit, nothing lost", () => {
     const notUrl = await runCli(["bench", "--url", "localhost:8000"]);
     assert.equal(notUrl.code, 2);
     assertOneLine(notUrl.stderr, /not an http\(s\) URL/);
+    // A key read from a file with its newline: said as such, not as an unreachable server.
+    const newline = await runCli(["bench", "--api-key", "sk-from-file\n", "-n", "1"]);
+    assert.equal(newline.code, 2);
+    assertOneLine(newline.stderr, /API key .* holds a line break .*strip it/);
+    assert.ok(!newline.stderr.includes("sk-from-file"), "the key is not echoed");
   });
 
   it("an --out that cannot hold a folder exits 2 with one line, text and speech, and leaves no process behind", async () => {

@@ -33,6 +33,25 @@ async function sseServer(answer: (res: ServerResponse, path: string) => boolean 
   return { ...l, connections: () => connections };
 }
 
+/** STREAM as one Content-Length response, kept alive unless `headers` says otherwise. */
+function sized(headers = ""): string {
+  const body = STREAM.join("");
+  return `HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: ${body.length}\r\n${headers}\r\n${body}`;
+}
+
+/** A raw TCP server on loopback; `sockets` holds every connection it took, closed with it. */
+async function rawServer(onSocket: (socket: Socket) => void, allowHalfOpen = false) {
+  const sockets: Socket[] = [];
+  const server = createNetServer({ allowHalfOpen }, (socket: Socket) => {
+    sockets.push(socket);
+    onSocket(socket);
+  });
+  const l = await listenOnLoopback(server, () => {
+    for (const s of sockets) s.destroy();
+  });
+  return { ...l, sockets };
+}
+
 function options(url: string, extra: Partial<SendOptions> = {}): SendOptions {
   return {
     endpoint: resolveEndpoint(url, "chat"),
@@ -78,20 +97,13 @@ describe("Http1Pool", { timeout: 30_000 }, () => {
   });
 
   it("a pooled connection the server closed while idle is not used again", async () => {
-    let connections = 0;
-    // A raw server: one response per connection, then it hangs up 50 ms later (no Keep-Alive hint).
-    const server = createNetServer((socket: Socket) => {
-      connections++;
+    // One response per connection, then it hangs up 50 ms later (no Keep-Alive hint).
+    const l = await rawServer((socket) =>
       socket.once("data", () => {
-        const body = STREAM.join("");
-        socket.write(
-          `HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: ${body.length}\r\n\r\n`,
-        );
-        socket.write(body);
+        socket.write(sized());
         setTimeout(() => socket.end(), 50);
-      });
-    });
-    const l = await listenOnLoopback(server, () => {});
+      }),
+    );
     const pool = new Http1Pool(l.origin);
     try {
       for (let i = 0; i < 3; i++) {
@@ -99,7 +111,7 @@ describe("Http1Pool", { timeout: 30_000 }, () => {
         assert.equal(rec.outcome, "ok", JSON.stringify(rec.error));
         await new Promise((r) => setTimeout(r, 150));
       }
-      assert.equal(connections, 3);
+      assert.equal(l.sockets.length, 3);
     } finally {
       await pool.close();
       await l.close();
@@ -107,18 +119,15 @@ describe("Http1Pool", { timeout: 30_000 }, () => {
   });
 
   it("a server that closes after each stream despite Keep-Alive (as llama.cpp's does) costs no request", async () => {
-    let connections = 0;
-    const server = createNetServer((socket: Socket) => {
-      connections++;
+    const l = await rawServer((socket) =>
       socket.once("data", () => {
         socket.write(
           "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\nkeep-alive: timeout=5, max=100\r\n\r\n",
         );
         for (const e of STREAM) socket.write(`${Buffer.byteLength(e).toString(16)}\r\n${e}\r\n`);
         socket.end("0\r\n\r\n"); // the FIN goes with the last chunk
-      });
-    });
-    const l = await listenOnLoopback(server, () => {});
+      }),
+    );
     const pool = new Http1Pool(l.origin);
     try {
       for (let i = 0; i < 5; i++) {
@@ -126,6 +135,7 @@ describe("Http1Pool", { timeout: 30_000 }, () => {
         assert.equal(rec.outcome, "ok", `request ${i}: ${JSON.stringify(rec.error)}`);
       }
       // One request may meet the first connection closing and go again; after that each has its own.
+      const connections = l.sockets.length;
       assert.ok(connections === 5 || connections === 6, `${connections} connections`);
     } finally {
       await pool.close();
@@ -136,18 +146,14 @@ describe("Http1Pool", { timeout: 30_000 }, () => {
   it("a request that meets a kept-alive connection closing, unanswered, goes again once on a new one", async () => {
     const perConnection: number[] = [];
     // Answers the first request on each connection; hangs up on the second without a byte.
-    const server = createNetServer((socket: Socket) => {
+    const l = await rawServer((socket) => {
       const index = perConnection.push(0) - 1;
       socket.on("data", () => {
         perConnection[index] = (perConnection[index] ?? 0) + 1;
-        if (perConnection[index] > 1) return void socket.destroy();
-        const body = STREAM.join("");
-        socket.write(
-          `HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
-        );
+        if (perConnection[index] > 1) socket.destroy();
+        else socket.write(sized());
       });
     });
-    const l = await listenOnLoopback(server, () => {});
     const pool = new Http1Pool(l.origin);
     try {
       const first = await sendGeneration(pool, clock, options(l.url), "{}", meta("r1"));
@@ -166,21 +172,14 @@ describe("Http1Pool", { timeout: 30_000 }, () => {
   });
 
   it("does not wait on a server that never closes: after Connection: close, or an idle spell", async () => {
-    const sockets: Socket[] = [];
-    const server = createNetServer({ allowHalfOpen: true }, (socket: Socket) => {
-      sockets.push(socket);
-      socket.on("data", (d) => {
-        const close = d.toString().includes("close=1");
-        const body = STREAM.join("");
-        socket.write(
-          `HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: ${body.length}\r\n${close ? "connection: close\r\n" : ""}\r\n${body}`,
-        );
-      });
-      socket.on("end", () => {}); // half-open: this side never closes
-    });
-    const l = await listenOnLoopback(server, () => {
-      for (const s of sockets) s.destroy();
-    });
+    // allowHalfOpen: when the client ends, this side stays open.
+    const l = await rawServer(
+      (socket) =>
+        socket.on("data", (d) =>
+          socket.write(sized(d.toString().includes("close=1") ? "connection: close\r\n" : "")),
+        ),
+      true,
+    );
     const pool = new Http1Pool(l.origin, 100);
     try {
       const idle = await sendGeneration(pool, clock, options(l.url), "{}", meta("i"));
@@ -190,7 +189,7 @@ describe("Http1Pool", { timeout: 30_000 }, () => {
       assert.equal(after.outcome, "ok", JSON.stringify(after.error));
       const closing = await sendGeneration(pool, clock, options(`${l.url}?close=1`), "{}", meta("c"));
       assert.equal(closing.outcome, "ok");
-      assert.equal(sockets.length, 2);
+      assert.equal(l.sockets.length, 2);
       const closed = pool.close().then(() => true);
       const late = new Promise<boolean>((r) => setTimeout(() => r(false), 1500).unref());
       assert.ok(await Promise.race([closed, late]), "close() did not wait on the server");

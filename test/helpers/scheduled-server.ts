@@ -125,6 +125,16 @@ export function modelList(id: string): Schedule {
   };
 }
 
+/** The shortest whole answer: one token that finishes the stream, then [DONE]. */
+export function oneTokenAnswer(): Schedule {
+  return {
+    writes: [
+      { atMs: 1, data: chat.token("x", "stop") },
+      { atMs: 2, data: "[DONE]" },
+    ],
+  };
+}
+
 /** OpenAI chat chunk payloads. */
 export const chat = {
   role: () =>
