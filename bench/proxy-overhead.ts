@@ -14,6 +14,8 @@ const LATENCY_EMITTER = { EMIT_TOKENS: "16", EMIT_TTFT_MS: "20", EMIT_ITL_MS: "2
 /** Throughput: the fast emitter, 128 tokens as fast as the path takes them. */
 const THROUGHPUT_TOKENS = 128;
 const ROUNDS = 2;
+/** Requests per stream of the unmeasured warm-up before each latency run (about 1.3 s). */
+const WARM_ROUNDS = 4;
 
 export interface PathRow extends LevelOutcome {
   path: PathName;
@@ -63,18 +65,24 @@ async function startPath(
   return { ...svc, url: `${m[1]}/v1` };
 }
 
-/** Runs `measure` against the emitter through `path`, with fresh processes for both; also the proxy's CPU seconds. */
+/**
+ * Runs `measure` against the emitter through `path`, with fresh processes for both; also the
+ * proxy's CPU seconds. `warm`, when given, runs first and unmeasured on every path alike: a proxy
+ * is a long-running service, and a fresh Node process spends its first second compiling.
+ */
 async function through<T>(
   path: PathName,
   emitter: Parameters<typeof startEmitter>,
   dir: string,
   nginxBin: string | undefined,
   measure: (url: string) => Promise<T>,
+  warm?: (url: string) => Promise<unknown>,
 ): Promise<{ result: T; proxyCpuS: number | undefined; wallS: number }> {
   const e = await startEmitter(...emitter);
   try {
     const proxy = await startPath(path, e.port, dir, nginxBin);
     try {
+      await warm?.(proxy?.url ?? `http://127.0.0.1:${e.port}/v1`);
       const cpu0 = cpuSeconds(proxy?.proc.pid);
       const t0 = performance.now();
       const result = await measure(proxy?.url ?? `http://127.0.0.1:${e.port}/v1`);
@@ -138,8 +146,13 @@ export async function proxyOverhead(streamCounts: number[], requestsPerStream: n
             maxTokens: 16,
             n: streams * requestsPerStream,
           };
-          const lat = await through(path, ["emitter", LATENCY_EMITTER], dir, nginxBin, (url) =>
-            runWorker<LevelOutcome>("client-worker", { ...level, url }),
+          const lat = await through(
+            path,
+            ["emitter", LATENCY_EMITTER],
+            dir,
+            nginxBin,
+            (url) => runWorker<LevelOutcome>("client-worker", { ...level, url }),
+            (url) => runWorker<LevelOutcome>("client-worker", { ...level, url, n: streams * WARM_ROUNDS }),
           );
           const window: WindowTask = {
             mode: "window",

@@ -14,9 +14,9 @@ import { Http1ResponseParser, type ResponseHead, type ResponseSink } from "./htt
  * Here every socket reads into one shared buffer (net's `onread`), and the body goes to the
  * handler as views into it: no copy, no stream, no event in between. TLS endpoints stay on undici.
  *
- * It speaks the part of undici's Dispatcher API that sendGeneration uses (dispatch, with
- * onRequestStart / onResponseStart / onResponseData / onResponseEnd / onResponseError) and fails
- * with undici's error codes, so transport-errors.ts classifies both alike. A chunk handed to
+ * It speaks the part of undici's Dispatcher API that sendGeneration and the proxy use (dispatch
+ * with a text or byte body, onRequestStart / onResponseStart / onResponseData / onResponseEnd /
+ * onResponseError, pause and resume) and fails with undici's error codes, so transport-errors.ts classifies both alike. A chunk handed to
  * onResponseData is valid only during the call.
  */
 export class Http1Pool {
@@ -48,12 +48,12 @@ export class Http1Pool {
     try {
       request = requestText(opts, this.host);
     } catch (err) {
-      const refused = new Exchange(opts, handler, "");
+      const refused = new Exchange(opts, handler, "", undefined);
       refused.start();
       refused.fail(err as Error);
       return false;
     }
-    const exchange = new Exchange(opts, handler, request);
+    const exchange = new Exchange(opts, handler, request, bufferBody(opts.body));
     exchange.start();
     if (exchange.finished) return true;
     if (this.closed) {
@@ -145,8 +145,10 @@ class Exchange implements Dispatcher.DispatchController {
   constructor(
     readonly opts: Dispatcher.DispatchOptions,
     readonly handler: Dispatcher.DispatchHandler,
-    /** The request as it goes on the wire: status line, headers and body. */
+    /** The request as it goes on the wire: status line, headers and (a text) body. */
     readonly request: string,
+    /** A body given as bytes, sent after `request`. */
+    readonly bytes: Uint8Array | undefined,
   ) {}
 
   start(): void {
@@ -161,9 +163,18 @@ class Exchange implements Dispatcher.DispatchController {
     this.fail(reason);
   }
 
-  // sendGeneration never pauses: it takes every byte as it comes.
-  pause(): void {}
-  resume(): void {}
+  /** Stops reading the socket until resume() (a proxy whose client reads slower than the server sends). */
+  pause(): void {
+    if (this.paused || this.finished) return;
+    this.paused = true;
+    this.connection?.socket.pause();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (!this.finished) this.connection?.resumed();
+  }
 
   head(h: ResponseHead): void {
     if (!this.finished) this.handler.onResponseStart?.(this, h.status, h.headers, h.statusText);
@@ -236,7 +247,12 @@ class Connection implements ResponseSink {
     // Written before the connection is up, it waits in the socket until it is. The wait for
     // the headers starts once the request can go (as undici's does): until then the connect
     // timeout is the one that applies.
-    this.socket.write(ex.request);
+    if (ex.bytes) {
+      this.socket.cork();
+      this.socket.write(ex.request);
+      this.socket.write(ex.bytes);
+      this.socket.uncork();
+    } else this.socket.write(ex.request);
     if (this.socket.connecting) this.socket.once("connect", () => this.awaitHeaders(ex));
     else this.awaitHeaders(ex);
   }
@@ -263,6 +279,12 @@ class Connection implements ResponseSink {
       return false;
     }
     return true;
+  }
+
+  /** Its exchange reads again: the silence while it was paused was ours, not the server's. */
+  resumed(): void {
+    this.lastRead = performance.now();
+    this.socket.resume();
   }
 
   /** The handler aborted its exchange: this connection cannot carry another. */
@@ -316,6 +338,8 @@ class Connection implements ResponseSink {
     this.exchange = undefined;
     clearTimeout(this.timer);
     this.served++;
+    // Paused by a handler as its last bytes came: the next request must be read again.
+    if (ex?.paused) this.socket.resume();
     ex?.end();
     if (head) this.pool.release(this, head);
   }
@@ -334,7 +358,9 @@ class Connection implements ResponseSink {
     const ex = this.exchange;
     if (!ex) return;
     const now = performance.now();
-    const due = this.head ? this.lastRead + (ex.opts.bodyTimeout ?? 300_000) : this.headersDue;
+    // Paused, the body cannot time out: nothing is read, by our choice.
+    const from = this.head && ex.paused ? now : this.lastRead;
+    const due = this.head ? from + (ex.opts.bodyTimeout ?? 300_000) : this.headersDue;
     if (due - now > 1) {
       this.timer = setTimeout(() => this.checkTimeouts(), due - now);
       return;
@@ -353,14 +379,27 @@ class Connection implements ResponseSink {
 }
 
 function requestText(opts: Dispatcher.DispatchOptions, host: string): string {
+  if (opts.body != null && typeof opts.body !== "string" && !(opts.body instanceof Uint8Array))
+    throw codeError("the request body must be text or bytes", "UND_ERR_INVALID_ARG");
   const body = typeof opts.body === "string" ? opts.body : "";
+  const length = opts.body instanceof Uint8Array ? opts.body.byteLength : Buffer.byteLength(body);
   let text = `${opts.method} ${opts.path} HTTP/1.1\r\nhost: ${host}\r\n`;
-  const headers = (opts.headers ?? {}) as Record<string, string>;
+  const headers = (opts.headers ?? {}) as Record<string, string | string[]>;
   for (const name in headers) {
-    const value = String(headers[name]);
-    // A line break in a value (a key read with its newline) would split the request.
-    if (/[\r\n\0]/.test(value)) throw codeError(`invalid ${name} header value`, "UND_ERR_INVALID_ARG");
-    text += `${name}: ${value}\r\n`;
+    const value = headers[name];
+    if (Array.isArray(value)) for (const v of value) text += headerLine(name, v);
+    else text += headerLine(name, String(value));
   }
-  return `${text}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  return `${text}content-length: ${length}\r\n\r\n${body}`;
+}
+
+function headerLine(name: string, value: string): string {
+  // A line break in a value (a key read with its newline) would split the request.
+  if (/[\r\n\0]/.test(value)) throw codeError(`invalid ${name} header value`, "UND_ERR_INVALID_ARG");
+  return `${name}: ${value}\r\n`;
+}
+
+/** A body given as bytes goes on the wire as they are, after the head. */
+function bufferBody(body: Dispatcher.DispatchOptions["body"]): Uint8Array | undefined {
+  return body instanceof Uint8Array && body.byteLength > 0 ? body : undefined;
 }

@@ -8,6 +8,8 @@ import {
 import type { AddressInfo } from "node:net";
 import { Agent, type Dispatcher } from "undici";
 import { Clock } from "../client/clock.js";
+import { type GenerationDispatcher, generationDispatcher } from "../client/dispatcher.js";
+import { Http1Pool } from "../client/http1-pool.js";
 import { transportErrorCode } from "../client/transport-errors.js";
 import { classifyStream, verdictFor } from "../core/outcome.js";
 import type { ErrorCode, RequestRecord } from "../core/record.js";
@@ -117,6 +119,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 export class StreamsloProxy {
   readonly metrics: ProxyMetrics;
   private readonly clock = new Clock();
+  /** Generation requests, where the proxy spends its time: streamslo's lean pool for http. */
+  private readonly generations: GenerationDispatcher;
+  /** Every other route (models, health, HEAD, anything): undici, which speaks all of HTTP. */
   private readonly agent: Agent;
   private readonly models: ModelLabels;
   private readonly log: RequestLog;
@@ -133,6 +138,7 @@ export class StreamsloProxy {
   constructor(readonly o: ProxyOptions) {
     this.upstream = new URL(o.upstream);
     this.metrics = new ProxyMetrics(o.service);
+    this.generations = generationDispatcher(this.upstream.origin);
     this.agent = new Agent({ connections: null, keepAliveTimeout: 30_000 });
     this.models = new ModelLabels(o.models, this.upstream.origin);
     this.log = new RequestLog(o.logFile);
@@ -183,7 +189,7 @@ export class StreamsloProxy {
     await closed;
     await new Promise<void>((resolve) => (this.admin ? this.admin.close(() => resolve()) : resolve()));
     this.admin?.closeAllConnections();
-    await this.agent.close().catch(() => undefined);
+    await Promise.all([this.agent.close(), this.generations.close()]).catch(() => undefined);
     await this.tracing.shutdown().catch(() => undefined);
     await this.log.close();
   }
@@ -240,8 +246,10 @@ export class StreamsloProxy {
     const startMs = this.clock.now();
     try {
       await new Promise<void>((resolve) => {
-        const handler = new ForwardHandler(this, req, res, llm, startMs, labels, traced, resolve);
-        this.agent.dispatch(
+        // The pool lends its chunks (views into its read buffer): the handler keeps copies.
+        const lent = llm && this.generations instanceof Http1Pool;
+        const handler = new ForwardHandler(this, req, res, llm, lent, startMs, labels, traced, resolve);
+        (llm ? this.generations : this.agent).dispatch(
           {
             origin: this.upstream.origin,
             path: req.url ?? "/",
@@ -386,6 +394,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     private readonly llm: boolean,
+    /** Chunks are valid only during onResponseData: copy what is kept or written. */
+    private readonly lent: boolean,
     startMs: number,
     private readonly labels: () => ReturnType<ProxyMetrics["labels"]>,
     private readonly traced: TracedRequest,
@@ -432,8 +442,10 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
       this.acc = new StreamAccumulator();
   }
 
-  onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
+  onResponseData(c: Dispatcher.DispatchController, data: Buffer): void {
     const now = this.proxy.now();
+    // res.write may queue the chunk, and recording reads it after this call.
+    const chunk = this.lent ? Buffer.from(data) : data;
     this.bodyStarted = true;
     if (!this.res.write(chunk)) {
       c.pause();

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createServer as createHttpServer, type ServerResponse } from "node:http";
 import { createServer as createNetServer, type Socket } from "node:net";
 import { describe, it } from "node:test";
-import { Agent } from "undici";
+import { Agent, type Dispatcher } from "undici";
 import { Clock } from "../../src/client/clock.js";
 import { generationDispatcher } from "../../src/client/dispatcher.js";
 import { resolveEndpoint } from "../../src/client/endpoint.js";
@@ -63,6 +63,30 @@ function options(url: string, extra: Partial<SendOptions> = {}): SendOptions {
 }
 
 const meta = (id: string) => ({ id, scenario: "t", phase: "measure" as const, intendedStartMs: 0 });
+
+/** Dispatches straight to `pool` (as the proxy does) and gathers what the handler sees. */
+function dispatchRaw(
+  pool: Http1Pool,
+  opts: Partial<Dispatcher.DispatchOptions>,
+  onData: (c: Dispatcher.DispatchController, chunk: Buffer) => void = () => undefined,
+): Promise<{ status: number; body: Buffer; error?: Error }> {
+  return new Promise((resolve) => {
+    let status = 0;
+    const parts: Buffer[] = [];
+    pool.dispatch({ origin: "http://x", path: "/", method: "POST", ...opts } as Dispatcher.DispatchOptions, {
+      onResponseStart: (_c, code) => {
+        status = code;
+      },
+      onResponseData: (c, chunk) => {
+        parts.push(Buffer.from(chunk));
+        onData(c, chunk);
+      },
+      onResponseEnd: () => resolve({ status, body: Buffer.concat(parts) }),
+      onResponseError: (_c, error) => resolve({ status, body: Buffer.concat(parts), error }),
+    });
+  });
+}
+
 const clock = new Clock();
 
 describe("Http1Pool", { timeout: 30_000 }, () => {
@@ -273,6 +297,63 @@ describe("Http1Pool", { timeout: 30_000 }, () => {
       assert.equal(rec.error?.code, "client_error");
       assert.match(rec.error?.message ?? "", /invalid authorization header value/);
       assert.equal(s.connections(), 0, "nothing was sent");
+    } finally {
+      await pool.close();
+      await s.close();
+    }
+  });
+
+  it("sends a byte body as it is, and a repeated header as one line per value", async () => {
+    const bytes = Buffer.from([0xff, 0x00, 0xc3, 0x28, 0x0d, 0x0a, 0x80, 0x41]);
+    const server = createHttpServer((req, res) => {
+      const parts: Buffer[] = [];
+      req.on("data", (c: Buffer) => parts.push(c));
+      req.on("end", () => {
+        const multi = req.rawHeaders.filter((_, i) => req.rawHeaders[i - 1]?.toLowerCase() === "x-multi");
+        res.end(JSON.stringify({ body: Buffer.concat(parts).toString("base64"), multi }));
+      });
+    });
+    const l = await listenOnLoopback(server, () => server.closeAllConnections());
+    const pool = new Http1Pool(l.origin);
+    try {
+      const r = await dispatchRaw(pool, { body: bytes, headers: { "x-multi": ["one", "two"] } });
+      assert.equal(r.error, undefined);
+      const echo = JSON.parse(r.body.toString()) as { body: string; multi: string[] };
+      assert.deepEqual(Buffer.from(echo.body, "base64"), bytes);
+      assert.deepEqual(echo.multi, ["one", "two"]);
+    } finally {
+      await pool.close();
+      await l.close();
+    }
+  });
+
+  it("reads nothing while paused, and a pause is no body timeout", async () => {
+    const s = await sseServer((res) => {
+      res.write(`data: ${chat.token("first")}\n\n`);
+      const t = setTimeout(() => res.end(`data: ${chat.token("rest", "stop")}\n\ndata: [DONE]\n\n`), 100);
+      res.on("close", () => clearTimeout(t));
+      return true;
+    });
+    const pool = new Http1Pool(s.origin);
+    try {
+      let paused = false;
+      let readWhilePaused = 0;
+      const r = await dispatchRaw(pool, { body: "{}", bodyTimeout: 200, headersTimeout: 5000 }, (c) => {
+        if (paused) readWhilePaused++;
+        else if (readWhilePaused === 0) {
+          paused = true;
+          c.pause();
+          setTimeout(() => {
+            paused = false;
+            c.resume();
+          }, 700);
+        }
+      });
+      assert.equal(r.error, undefined, "no body timeout while paused");
+      assert.equal(readWhilePaused, 0);
+      assert.match(r.body.toString(), /first[\s\S]*rest[\s\S]*\[DONE\]/);
+      const next = await dispatchRaw(pool, { body: "{}" });
+      assert.equal(next.status, 200, "the connection reads again for the next request");
     } finally {
       await pool.close();
       await s.close();

@@ -64,6 +64,23 @@ function metric(text: string, name: string, match: Record<string, string> = {}):
   return sum;
 }
 
+/** POSTs `body` to the proxy's chat route on a connection of its own. */
+function postChat(
+  url: string,
+  body: string,
+  onError: (e: Error) => void,
+  onResponse: (res: IncomingMessage) => void,
+): void {
+  const req = httpRequest(url + CHAT, {
+    method: "POST",
+    agent: false,
+    headers: { "content-type": "application/json" },
+  });
+  req.on("error", onError);
+  req.on("response", onResponse);
+  req.end(body);
+}
+
 function mean(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
 }
@@ -610,13 +627,7 @@ describe("streamslo proxy", { timeout: 60_000 }, () => {
     let blockedForMs = 0;
     let received = 0;
     const r = await new Promise<{ status: number; body: Buffer; complete: boolean }>((resolve, reject) => {
-      const req = httpRequest(p.url + CHAT, {
-        method: "POST",
-        agent: false,
-        headers: { "content-type": "application/json" },
-      });
-      req.on("error", reject);
-      req.on("response", (res) => {
+      postChat(p.url, chatBody(), reject, (res) => {
         const parts: Buffer[] = [];
         res.on("data", (c: Buffer) => {
           parts.push(c);
@@ -636,11 +647,15 @@ describe("streamslo proxy", { timeout: 60_000 }, () => {
           resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts), complete: res.complete }),
         );
       });
-      req.end(chatBody());
     });
     assert.equal(r.status, 200);
     assert.ok(r.complete);
     assert.equal(received, sent);
+    assert.equal(
+      createHash("sha256").update(r.body).digest("hex"),
+      hash.digest("hex"),
+      "bytes relayed intact",
+    );
     assert.ok(sent >= total);
     const mb = (x: number) => `${(x / 1024 / 1024).toFixed(1)} MB`;
     // Unheld, loopback moves 40 MB in well under a second; held, the upstream stops once the TCP
@@ -657,6 +672,42 @@ describe("streamslo proxy", { timeout: 60_000 }, () => {
     assert.ok(maxBuffered <= 1024 * 1024, `upstream socket buffer stayed bounded: ${mb(maxBuffered)}`);
     const m = await scrape(p.adminUrl);
     assert.equal(metric(m, PROXY_METRICS.requests, { outcome: "ok" }), 1);
+  });
+
+  it("keeps each stream's bytes its own when a stalled client and a fast one share it", async () => {
+    // The upstream pool reads every socket into one buffer: what waits to be written to a client
+    // that does not read must not be overwritten by the next read of another stream.
+    const total = 16 * 1024 * 1024;
+    const sentHash = new Map<string, string>();
+    const upstream = await startUpstream(async (req, res) => {
+      const letter = String((JSON.parse((await drainBody(req)).toString()) as { user: string }).user);
+      const piece = Buffer.from(`data: ${chat.token(letter.repeat(16 * 1024))}\n\n`);
+      const hash = createHash("sha256");
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      for (let sent = 0; sent < total && !res.destroyed; sent += piece.length) {
+        hash.update(piece);
+        if (!res.write(piece)) await new Promise((r) => res.once("drain", r));
+      }
+      const tail = `data: ${chat.finish("length")}\n\ndata: [DONE]\n\n`;
+      hash.update(tail);
+      res.end(tail);
+      sentHash.set(letter, hash.digest("hex"));
+    });
+    const p = await startProxy(upstream);
+    onCleanup(p.stop);
+    const fetchStream = (letter: string, stallMs: number) =>
+      new Promise<string>((resolve, reject) => {
+        postChat(p.url, chatBody(16, { user: letter }), reject, (res) => {
+          const hash = createHash("sha256");
+          res.on("data", (c: Buffer) => hash.update(c));
+          res.pause();
+          setTimeout(() => res.resume(), stallMs);
+          res.on("end", () => resolve(hash.digest("hex")));
+        });
+      });
+    const [stalled, fast] = await Promise.all([fetchStream("a", 1500), fetchStream("b", 0)]);
+    assert.equal(fast, sentHash.get("b"), "the fast client got its stream intact");
+    assert.equal(stalled, sentHash.get("a"), "the stalled client got its stream intact");
   });
 
   it("logs one JSON line per request with its trace, and never a secret", async () => {
