@@ -39,7 +39,7 @@ export async function runOpenLoop<R>(o: OpenLoopOptions, bounds: LoopBounds, io:
     const at = t0 + (times.next().value as number);
     const phase = tracker.next(at);
     if (phase === undefined) break;
-    await sleepUntil(io.now, at);
+    await sleepUntil(io.now, at, () => inFlight.size === 0);
     if (io.stop.aborted || (phase === "cooldown" && tracker.finished)) break;
     if (o.maxConcurrency !== undefined && inFlight.size >= o.maxConcurrency) queue.push({ phase, at });
     else launch(phase, at);
