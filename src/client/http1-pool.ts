@@ -16,8 +16,8 @@ import { Http1ResponseParser, type ResponseHead, type ResponseSink } from "./htt
  *
  * It speaks the part of undici's Dispatcher API that sendGeneration and the proxy use (dispatch
  * with a text or byte body, onRequestStart / onResponseStart / onResponseData / onResponseEnd /
- * onResponseError, pause and resume) and fails with undici's error codes, so transport-errors.ts classifies both alike. A chunk handed to
- * onResponseData is valid only during the call.
+ * onResponseError, pause and resume) and fails with undici's error codes, so transport-errors.ts
+ * classifies both alike. A chunk handed to onResponseData is valid only during the call.
  */
 export class Http1Pool {
   private readonly idle: Connection[] = [];
