@@ -121,6 +121,8 @@ export class StreamsloProxy {
   private readonly clock = new Clock();
   /** Generation requests, where the proxy spends its time: streamslo's lean pool for http. */
   private readonly generations: GenerationDispatcher;
+  /** The pool lends its chunks (views into its read buffer): handlers keep copies. */
+  private readonly lends: boolean;
   /** Every other route (models, health, HEAD, anything): undici, which speaks all of HTTP. */
   private readonly agent: Agent;
   private readonly models: ModelLabels;
@@ -139,6 +141,7 @@ export class StreamsloProxy {
     this.upstream = new URL(o.upstream);
     this.metrics = new ProxyMetrics(o.service);
     this.generations = generationDispatcher(this.upstream.origin);
+    this.lends = this.generations instanceof Http1Pool;
     this.agent = new Agent({ connections: null, keepAliveTimeout: 30_000 });
     this.models = new ModelLabels(o.models, this.upstream.origin);
     this.log = new RequestLog(o.logFile);
@@ -246,8 +249,7 @@ export class StreamsloProxy {
     const startMs = this.clock.now();
     try {
       await new Promise<void>((resolve) => {
-        // The pool lends its chunks (views into its read buffer): the handler keeps copies.
-        const lent = llm && this.generations instanceof Http1Pool;
+        const lent = llm && this.lends;
         const handler = new ForwardHandler(this, req, res, llm, lent, startMs, labels, traced, resolve);
         (llm ? this.generations : this.agent).dispatch(
           {
