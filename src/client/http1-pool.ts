@@ -167,13 +167,13 @@ class Exchange implements Dispatcher.DispatchController {
   pause(): void {
     if (this.paused || this.finished) return;
     this.paused = true;
-    this.connection?.socket.pause();
+    this.connection?.pauseReading();
   }
 
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    if (!this.finished) this.connection?.resumed();
+    if (!this.finished) this.connection?.resumeReading();
   }
 
   head(h: ResponseHead): void {
@@ -281,8 +281,13 @@ class Connection implements ResponseSink {
     return true;
   }
 
+  /** Its exchange takes no more bytes for now (a slow client behind a proxy): neither does the socket. */
+  pauseReading(): void {
+    this.socket.pause();
+  }
+
   /** Its exchange reads again: the silence while it was paused was ours, not the server's. */
-  resumed(): void {
+  resumeReading(): void {
     this.lastRead = performance.now();
     this.socket.resume();
   }

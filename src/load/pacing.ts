@@ -7,11 +7,7 @@ import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promi
  * holds the thread for that last stretch; otherwise it yields turn by turn, so I/O runs and each
  * response is timed as it arrives.
  */
-export async function sleepUntil(
-  now: () => number,
-  at: number,
-  idle: () => boolean = () => false,
-): Promise<void> {
+export async function sleepUntil(now: () => number, at: number, idle: () => boolean): Promise<void> {
   const ahead = at - now();
   if (ahead > 2) await sleep(ahead - 1.5);
   if (idle()) {

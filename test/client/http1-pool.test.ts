@@ -52,6 +52,20 @@ async function rawServer(onSocket: (socket: Socket) => void, allowHalfOpen = fal
   return { ...l, sockets };
 }
 
+/** Runs `use` with a pool on `server`, then closes both, whatever `use` did. */
+async function withPool(
+  server: { origin: string; close(): Promise<unknown> },
+  use: (pool: Http1Pool) => Promise<void>,
+): Promise<void> {
+  const pool = new Http1Pool(server.origin);
+  try {
+    await use(pool);
+  } finally {
+    await pool.close();
+    await server.close();
+  }
+}
+
 function options(url: string, extra: Partial<SendOptions> = {}): SendOptions {
   return {
     endpoint: resolveEndpoint(url, "chat"),
@@ -95,8 +109,7 @@ describe("Http1Pool", { timeout: 30_000 }, () => {
       if (path.includes("close=1")) res.setHeader("connection", "close");
       return false;
     });
-    const pool = new Http1Pool(s.origin);
-    try {
+    await withPool(s, async (pool) => {
       for (let i = 0; i < 3; i++) {
         const rec = await sendGeneration(pool, clock, options(s.url), "{}", meta(`k${i}`));
         assert.equal(rec.outcome, "ok", JSON.stringify(rec.error));
@@ -114,10 +127,7 @@ describe("Http1Pool", { timeout: 30_000 }, () => {
       );
       assert.ok(many.every((r) => r.outcome === "ok"));
       assert.equal(s.connections(), 9);
-    } finally {
-      await pool.close();
-      await s.close();
-    }
+    });
   });
 
   it("a pooled connection the server closed while idle is not used again", async () => {
@@ -128,18 +138,14 @@ describe("Http1Pool", { timeout: 30_000 }, () => {
         setTimeout(() => socket.end(), 50);
       }),
     );
-    const pool = new Http1Pool(l.origin);
-    try {
+    await withPool(l, async (pool) => {
       for (let i = 0; i < 3; i++) {
         const rec = await sendGeneration(pool, clock, options(l.url), "{}", meta(`i${i}`));
         assert.equal(rec.outcome, "ok", JSON.stringify(rec.error));
         await new Promise((r) => setTimeout(r, 150));
       }
       assert.equal(l.sockets.length, 3);
-    } finally {
-      await pool.close();
-      await l.close();
-    }
+    });
   });
 
   it("a server that closes after each stream despite Keep-Alive (as llama.cpp's does) costs no request", async () => {
@@ -152,8 +158,7 @@ describe("Http1Pool", { timeout: 30_000 }, () => {
         socket.end("0\r\n\r\n"); // the FIN goes with the last chunk
       }),
     );
-    const pool = new Http1Pool(l.origin);
-    try {
+    await withPool(l, async (pool) => {
       for (let i = 0; i < 5; i++) {
         const rec = await sendGeneration(pool, clock, options(l.url), "{}", meta(`l${i}`));
         assert.equal(rec.outcome, "ok", `request ${i}: ${JSON.stringify(rec.error)}`);
@@ -161,10 +166,7 @@ describe("Http1Pool", { timeout: 30_000 }, () => {
       // One request may meet the first connection closing and go again; after that each has its own.
       const connections = l.sockets.length;
       assert.ok(connections === 5 || connections === 6, `${connections} connections`);
-    } finally {
-      await pool.close();
-      await l.close();
-    }
+    });
   });
 
   it("a request that meets a kept-alive connection closing, unanswered, goes again once on a new one", async () => {
@@ -178,8 +180,7 @@ describe("Http1Pool", { timeout: 30_000 }, () => {
         else socket.write(sized());
       });
     });
-    const pool = new Http1Pool(l.origin);
-    try {
+    await withPool(l, async (pool) => {
       const first = await sendGeneration(pool, clock, options(l.url), "{}", meta("r1"));
       assert.equal(first.outcome, "ok");
       const second = await sendGeneration(pool, clock, options(l.url), "{}", meta("r2"));
@@ -189,10 +190,7 @@ describe("Http1Pool", { timeout: 30_000 }, () => {
       const third = await sendGeneration(pool, clock, options(l.url), "{}", meta("r3"));
       assert.equal(third.outcome, "ok");
       assert.deepEqual(perConnection, [2, 1, 1]);
-    } finally {
-      await pool.close();
-      await l.close();
-    }
+    });
   });
 
   it("does not wait on a server that never closes: after Connection: close, or an idle spell", async () => {
@@ -233,8 +231,7 @@ describe("Http1Pool", { timeout: 30_000 }, () => {
       res.on("close", () => clearInterval(t));
       return true;
     });
-    const pool = new Http1Pool(s.origin);
-    try {
+    await withPool(s, async (pool) => {
       const rec = await sendGeneration(
         pool,
         clock,
@@ -244,10 +241,7 @@ describe("Http1Pool", { timeout: 30_000 }, () => {
       );
       assert.equal(rec.outcome, "ok", JSON.stringify(rec.error));
       assert.equal(rec.outputTokens, 13);
-    } finally {
-      await pool.close();
-      await s.close();
-    }
+    });
   });
 
   it("an abort cuts the stream and its connection; the pool goes on", async () => {
@@ -258,8 +252,7 @@ describe("Http1Pool", { timeout: 30_000 }, () => {
       res.on("close", () => closed++);
       return true;
     });
-    const pool = new Http1Pool(s.origin);
-    try {
+    await withPool(s, async (pool) => {
       const ctl = new AbortController();
       setTimeout(() => ctl.abort(), 100);
       const rec = await sendGeneration(
@@ -276,16 +269,12 @@ describe("Http1Pool", { timeout: 30_000 }, () => {
       assert.equal(closed, 1, "the server saw the connection go");
       const next = await sendGeneration(pool, clock, options(s.url), "{}", meta("y"));
       assert.equal(next.outcome, "ok");
-    } finally {
-      await pool.close();
-      await s.close();
-    }
+    });
   });
 
   it("refuses a header value with a line break instead of sending it", async () => {
     const s = await sseServer();
-    const pool = new Http1Pool(s.origin);
-    try {
+    await withPool(s, async (pool) => {
       const rec = await sendGeneration(
         pool,
         clock,
@@ -297,10 +286,7 @@ describe("Http1Pool", { timeout: 30_000 }, () => {
       assert.equal(rec.error?.code, "client_error");
       assert.match(rec.error?.message ?? "", /invalid authorization header value/);
       assert.equal(s.connections(), 0, "nothing was sent");
-    } finally {
-      await pool.close();
-      await s.close();
-    }
+    });
   });
 
   it("sends a byte body as it is, and a repeated header as one line per value", async () => {
@@ -314,17 +300,13 @@ describe("Http1Pool", { timeout: 30_000 }, () => {
       });
     });
     const l = await listenOnLoopback(server, () => server.closeAllConnections());
-    const pool = new Http1Pool(l.origin);
-    try {
+    await withPool(l, async (pool) => {
       const r = await dispatchRaw(pool, { body: bytes, headers: { "x-multi": ["one", "two"] } });
       assert.equal(r.error, undefined);
       const echo = JSON.parse(r.body.toString()) as { body: string; multi: string[] };
       assert.deepEqual(Buffer.from(echo.body, "base64"), bytes);
       assert.deepEqual(echo.multi, ["one", "two"]);
-    } finally {
-      await pool.close();
-      await l.close();
-    }
+    });
   });
 
   it("reads nothing while paused, and a pause is no body timeout", async () => {
@@ -334,8 +316,7 @@ describe("Http1Pool", { timeout: 30_000 }, () => {
       res.on("close", () => clearTimeout(t));
       return true;
     });
-    const pool = new Http1Pool(s.origin);
-    try {
+    await withPool(s, async (pool) => {
       let paused = false;
       let readWhilePaused = 0;
       const r = await dispatchRaw(pool, { body: "{}", bodyTimeout: 200, headersTimeout: 5000 }, (c) => {
@@ -354,10 +335,7 @@ describe("Http1Pool", { timeout: 30_000 }, () => {
       assert.match(r.body.toString(), /first[\s\S]*rest[\s\S]*\[DONE\]/);
       const next = await dispatchRaw(pool, { body: "{}" });
       assert.equal(next.status, 200, "the connection reads again for the next request");
-    } finally {
-      await pool.close();
-      await s.close();
-    }
+    });
   });
 
   it("after close(), a request fails at once", async () => {
