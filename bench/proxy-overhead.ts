@@ -14,8 +14,12 @@ const LATENCY_EMITTER = { EMIT_TOKENS: "16", EMIT_TTFT_MS: "20", EMIT_ITL_MS: "2
 /** Throughput: the fast emitter, 128 tokens as fast as the path takes them. */
 const THROUGHPUT_TOKENS = 128;
 const ROUNDS = 2;
-/** Requests per stream of the unmeasured warm-up before each latency run (about 1.3 s). */
-const WARM_ROUNDS = 4;
+/**
+ * Requests per stream of the unmeasured warm-up before each latency run (about 4 s). A fresh
+ * proxy's CPU per request, at 64 streams in three 3.4 s runs after 1.3 s of warm-up, was 0.93,
+ * 0.77 and 0.74 ms, then level: V8 still compiling, not the service's steady state.
+ */
+const WARM_ROUNDS = 12;
 
 export interface PathRow extends LevelOutcome {
   path: PathName;

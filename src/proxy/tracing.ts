@@ -1,10 +1,14 @@
+import { randomFillSync } from "node:crypto";
 import {
   context,
   defaultTextMapGetter,
   defaultTextMapSetter,
+  isValidSpanId,
+  isValidTraceId,
   type Span,
   SpanKind,
   SpanStatusCode,
+  TraceFlags,
   trace,
 } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
@@ -36,6 +40,7 @@ export function createTracing(service: string, otlpEndpoint?: string, exporter?:
   if (exporter) exporters.push(exporter);
   if (otlpEndpoint)
     exporters.push(new OTLPTraceExporter({ url: `${otlpEndpoint.replace(/\/$/, "")}/v1/traces` }));
+  if (exporters.length === 0) return idsOnlyTracing();
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ [SERVICE_ATTRIBUTE]: service }),
     spanProcessors: exporters.map((e) => new BatchSpanProcessor({ exporter: e, scheduledDelayMillis: 500 })),
@@ -53,6 +58,60 @@ export function createTracing(service: string, otlpEndpoint?: string, exporter?:
     },
     shutdown: () => provider.shutdown(),
   };
+}
+
+/**
+ * Trace context without spans, for when nothing would export them: the ids and the traceparent
+ * are all that logs, exemplars and the upstream see. The SDK's recording spans cost the proxy
+ * about 0.09 ms per request (measured at one stream), spent on objects nobody reads.
+ */
+export function idsOnlyTracing(): ProxyTracing {
+  const ids = new RandomIds();
+  return {
+    start(_name, headers) {
+      const parent = parseTraceparent(headers.traceparent);
+      const traceId = parent?.traceId ?? ids.hex(16);
+      const spanId = ids.hex(8);
+      const traceFlags = parent?.traceFlags ?? TraceFlags.SAMPLED;
+      const span = trace.wrapSpanContext({ traceId, spanId, traceFlags });
+      const flags = traceFlags & TraceFlags.SAMPLED ? "01" : "00";
+      return { span, traceId, spanId, traceparent: `00-${traceId}-${spanId}-${flags}` };
+    },
+    shutdown: () => Promise.resolve(),
+  };
+}
+
+/**
+ * The caller's trace from a W3C traceparent (https://www.w3.org/TR/trace-context/#traceparent-header):
+ * version-traceid-parentid-flags in lowercase hex; version ff is invalid, version 00 has exactly
+ * these four fields, a later version may add more after them. Undefined: start a new trace.
+ */
+export function parseTraceparent(
+  value: string | string[] | undefined,
+): { traceId: string; traceFlags: number } | undefined {
+  if (typeof value !== "string") return undefined;
+  const m = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/.exec(value.trim());
+  if (!m || m[1] === "ff" || (m[1] === "00" && m[5] !== undefined)) return undefined;
+  const [traceId, parentId] = [m[2] as string, m[3] as string];
+  if (!isValidTraceId(traceId) || !isValidSpanId(parentId)) return undefined;
+  return { traceId, traceFlags: Number.parseInt(m[4] as string, 16) };
+}
+
+/** Random ids from a block of secure random bytes, refilled when used up. */
+class RandomIds {
+  private readonly block = Buffer.alloc(4096);
+  private at = this.block.length;
+
+  hex(bytes: number): string {
+    if (this.at + bytes > this.block.length) {
+      randomFillSync(this.block);
+      this.at = 0;
+    }
+    const id = this.block.toString("hex", this.at, this.at + bytes);
+    this.at += bytes;
+    // All zeros is the invalid id: vanishingly rare, but never handed out.
+    return /^0+$/.test(id) ? this.hex(bytes) : id;
+  }
 }
 
 export { SpanStatusCode };

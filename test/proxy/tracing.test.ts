@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { context, defaultTextMapGetter, trace } from "@opentelemetry/api";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { idsOnlyTracing, parseTraceparent } from "../../src/proxy/tracing.js";
+
+const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
+const PARENT = "00f067aa0ba902b7";
+
+/** What OpenTelemetry's own W3C propagator makes of a traceparent: the reference. */
+function otelReads(value: string): { traceId: string; traceFlags: number } | undefined {
+  const ctx = new W3CTraceContextPropagator().extract(
+    context.active(),
+    { traceparent: value },
+    defaultTextMapGetter,
+  );
+  const sc = trace.getSpanContext(ctx);
+  return sc ? { traceId: sc.traceId, traceFlags: sc.traceFlags } : undefined;
+}
+
+describe("trace context without the SDK", () => {
+  it("reads a traceparent as OpenTelemetry's propagator does", () => {
+    const cases = [
+      `00-${TRACE}-${PARENT}-01`,
+      `00-${TRACE}-${PARENT}-00`,
+      ` 00-${TRACE}-${PARENT}-01 `,
+      `01-${TRACE}-${PARENT}-01-future`,
+      `00-${TRACE}-${PARENT}-01-extra`,
+      `ff-${TRACE}-${PARENT}-01`,
+      `00-${"0".repeat(32)}-${PARENT}-01`,
+      `00-${TRACE}-${"0".repeat(16)}-01`,
+      `00-${TRACE.toUpperCase()}-${PARENT}-01`,
+      `00-${TRACE.slice(1)}-${PARENT}-01`,
+      `00-${TRACE}-${PARENT}`,
+      "garbage",
+      "",
+    ];
+    for (const c of cases) assert.deepEqual(parseTraceparent(c), otelReads(c), JSON.stringify(c));
+    assert.equal(parseTraceparent(undefined), undefined);
+    assert.equal(parseTraceparent([`00-${TRACE}-${PARENT}-01`, `00-${TRACE}-${PARENT}-01`]), undefined);
+  });
+
+  it("continues the caller's trace with a new span, and starts a sampled trace otherwise", () => {
+    const t = idsOnlyTracing();
+    const cont = t.start("POST /v1/chat/completions", { traceparent: `00-${TRACE}-${PARENT}-00` });
+    assert.equal(cont.traceId, TRACE);
+    assert.match(cont.spanId, /^[0-9a-f]{16}$/);
+    assert.notEqual(cont.spanId, PARENT);
+    assert.equal(cont.traceparent, `00-${TRACE}-${cont.spanId}-00`, "an unsampled caller stays unsampled");
+    assert.equal(cont.span.spanContext().spanId, cont.spanId);
+    cont.span.setAttribute("streamslo.outcome", "ok");
+    cont.span.end();
+
+    const seen = new Set<string>();
+    for (let i = 0; i < 2000; i++) {
+      const fresh = t.start("GET /v1/models", {});
+      assert.match(fresh.traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+      assert.equal(fresh.traceparent, `00-${fresh.traceId}-${fresh.spanId}-01`);
+      assert.ok(!seen.has(fresh.traceId), "trace ids do not repeat");
+      seen.add(fresh.traceId);
+    }
+  });
+});
