@@ -72,10 +72,10 @@ export function idsOnlyTracing(): ProxyTracing {
       const parent = parseTraceparent(headers.traceparent);
       const traceId = parent?.traceId ?? ids.hex(16);
       const spanId = ids.hex(8);
-      const traceFlags = parent?.traceFlags ?? TraceFlags.SAMPLED;
+      // As the SDK's parent-based sampler decides: sampled unless the caller said otherwise.
+      const traceFlags = parent ? parent.traceFlags & TraceFlags.SAMPLED : TraceFlags.SAMPLED;
       const span = trace.wrapSpanContext({ traceId, spanId, traceFlags });
-      const flags = traceFlags & TraceFlags.SAMPLED ? "01" : "00";
-      return { span, traceId, spanId, traceparent: `00-${traceId}-${spanId}-${flags}` };
+      return { span, traceId, spanId, traceparent: `00-${traceId}-${spanId}-0${traceFlags}` };
     },
     shutdown: () => Promise.resolve(),
   };
@@ -84,13 +84,14 @@ export function idsOnlyTracing(): ProxyTracing {
 /**
  * The caller's trace from a W3C traceparent (https://www.w3.org/TR/trace-context/#traceparent-header):
  * version-traceid-parentid-flags in lowercase hex; version ff is invalid, version 00 has exactly
- * these four fields, a later version may add more after them. Undefined: start a new trace.
+ * these four fields, a later version may add more after them; one space either side is let pass, as
+ * OpenTelemetry's propagator does. Undefined: start a new trace.
  */
 export function parseTraceparent(
   value: string | string[] | undefined,
 ): { traceId: string; traceFlags: number } | undefined {
   if (typeof value !== "string") return undefined;
-  const m = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/.exec(value.trim());
+  const m = /^\s?([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?\s?$/.exec(value);
   if (!m || m[1] === "ff" || (m[1] === "00" && m[5] !== undefined)) return undefined;
   const [traceId, parentId] = [m[2] as string, m[3] as string];
   if (!isValidTraceId(traceId) || !isValidSpanId(parentId)) return undefined;

@@ -24,6 +24,8 @@ describe("trace context without the SDK", () => {
       `00-${TRACE}-${PARENT}-01`,
       `00-${TRACE}-${PARENT}-00`,
       ` 00-${TRACE}-${PARENT}-01 `,
+      `  00-${TRACE}-${PARENT}-01`,
+      `00-${TRACE}-${PARENT}-03`,
       `01-${TRACE}-${PARENT}-01-future`,
       `00-${TRACE}-${PARENT}-01-extra`,
       `ff-${TRACE}-${PARENT}-01`,
@@ -48,6 +50,8 @@ describe("trace context without the SDK", () => {
     assert.notEqual(cont.spanId, PARENT);
     assert.equal(cont.traceparent, `00-${TRACE}-${cont.spanId}-00`, "an unsampled caller stays unsampled");
     assert.equal(cont.span.spanContext().spanId, cont.spanId);
+    const other = t.start("POST /v1/chat/completions", { traceparent: `00-${TRACE}-${PARENT}-03` });
+    assert.equal(other.traceparent, `00-${TRACE}-${other.spanId}-01`, "only the sampled flag goes on");
     cont.span.setAttribute("streamslo.outcome", "ok");
     cont.span.end();
 
