@@ -18,9 +18,9 @@ export interface ChunkInfo {
 
 const DONE: ChunkInfo = { kind: "done", text: "", tokens: 0 };
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
-function isObject(v: unknown): v is Json {
+export function isObject(v: unknown): v is Json {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
@@ -88,6 +88,14 @@ function interpretObject(parsed: Json): ChunkInfo {
 
 /** Interprets one SSE data payload, or a whole non-streaming response body. */
 export function interpretChunk(data: string): ChunkInfo {
+  return interpretPayload(data);
+}
+
+/** As interpretChunk; `onParsed` also gets the object of a well-formed chunk (see ChunkFrame). */
+export function interpretPayload(
+  data: string,
+  onParsed?: (object: Json, info: ChunkInfo) => void,
+): ChunkInfo {
   const trimmed = data.trim();
   if (trimmed === "[DONE]") return DONE;
   let parsed: unknown;
@@ -97,5 +105,7 @@ export function interpretChunk(data: string): ChunkInfo {
     return { kind: "invalid", text: "", tokens: 0, errorMessage: `not JSON: ${trimmed.slice(0, 80)}` };
   }
   if (!isObject(parsed)) return { kind: "invalid", text: "", tokens: 0, errorMessage: "not a JSON object" };
-  return interpretObject(parsed);
+  const info = interpretObject(parsed);
+  onParsed?.(parsed, info);
+  return info;
 }

@@ -1,4 +1,5 @@
 import { createParser, type EventSourceParser } from "eventsource-parser";
+import { ChunkReader } from "./chunk-frame.js";
 import { interpretChunk } from "./openai-chunk.js";
 
 /** What one response body said, with the arrival time of each content chunk. */
@@ -48,6 +49,7 @@ export class StreamAccumulator {
   };
   private readonly decoder = new TextDecoder();
   private readonly parser: EventSourceParser;
+  private readonly chunks = new ChunkReader();
   private now = 0;
 
   /** Past `maxEventChars` in one unfinished line or event, the summary is `oversized` and parsing stops. */
@@ -94,7 +96,7 @@ export class StreamAccumulator {
     const s = this.summary;
     s.events++;
     if (s.sawDone) return;
-    const info = interpretChunk(data);
+    const info = this.chunks.read(data);
     switch (info.kind) {
       case "done":
         s.sawDone = true;
