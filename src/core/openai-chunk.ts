@@ -91,7 +91,7 @@ export function interpretChunk(data: string): ChunkInfo {
   return interpretPayload(data);
 }
 
-/** As interpretChunk; `onParsed` also gets the object of a well-formed chunk (see ChunkFrame). */
+/** As interpretChunk; `onParsed` also gets the object of a well-formed chunk (see ChunkReader). */
 export function interpretPayload(
   data: string,
   onParsed?: (object: Json, info: ChunkInfo) => void,
