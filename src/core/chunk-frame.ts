@@ -18,8 +18,8 @@ export class ChunkReader {
   private suffix = "";
   /** The frame's reading (its text left out); undefined: no frame yet. */
   private frame?: ChunkInfo;
-  private readonly learn = (object: Json, info: ChunkInfo) => this.takeFrame(object, info);
-  private data = "";
+  private readonly learn = (data: string, object: Json, info: ChunkInfo) =>
+    this.takeFrame(data, object, info);
 
   read(data: string): ChunkInfo {
     if (this.frame) {
@@ -27,10 +27,7 @@ export class ChunkReader {
       if (text !== undefined) return { ...this.frame, text };
     }
     this.frame = undefined;
-    this.data = data;
-    const info = interpretPayload(data, this.learn);
-    this.data = "";
-    return info;
+    return interpretPayload(data, this.learn);
   }
 
   /** The chunk's text when it is the frame around a well-formed string body, else undefined. */
@@ -66,7 +63,7 @@ export class ChunkReader {
    * string-valued "content" key in the raw text, with no escape outside it, so its place is known.
    * Every other field sits in the frame's fixed text, so it reads the same in every chunk that fits.
    */
-  private takeFrame(object: Json, info: ChunkInfo): void {
+  private takeFrame(data: string, object: Json, info: ChunkInfo): void {
     if (info.kind !== "data") return;
     const choices = object.choices;
     const choice = Array.isArray(choices) ? choices[0] : undefined;
@@ -75,7 +72,6 @@ export class ChunkReader {
     if (!isObject(delta) || typeof delta.content !== "string") return;
     if (typeof delta.reasoning_content === "string" || typeof delta.reasoning === "string") return;
     if (Array.isArray(delta.tool_calls)) return;
-    const data = this.data;
     const at = contentValueAt(data);
     if (at < 0) return;
     const end = stringEnd(data, at);
@@ -94,7 +90,8 @@ export class ChunkReader {
  * Where the value of the one `"content": "..."` pair in a valid JSON text starts (after its
  * opening quote), or -1 when there is none or more than one. In valid JSON an unescaped quote
  * followed by `content"` opens the string "content" (a closing quote cannot be followed by a
- * letter), and inside a string every quote is escaped, so no match falls within one.
+ * letter), and inside a string every quote is escaped, so no match falls within one. A match
+ * after a backslash is not a key, but then the frame holds an escape and takeFrame refuses it.
  */
 function contentValueAt(data: string): number {
   let found = -1;
@@ -103,7 +100,6 @@ function contentValueAt(data: string): number {
     const at = data.indexOf('"content"', from);
     if (at < 0) return found;
     from = at + 9;
-    if (at > 0 && data.charCodeAt(at - 1) === BACKSLASH) return -1; // an escaped quote: not a key
     let i = skipSpace(data, from);
     if (data.charCodeAt(i) !== 58) continue; // ':' — not a key
     i = skipSpace(data, i + 1);

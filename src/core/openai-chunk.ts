@@ -94,7 +94,7 @@ export function interpretChunk(data: string): ChunkInfo {
 /** As interpretChunk; `onParsed` also gets the object of a well-formed chunk (see ChunkReader). */
 export function interpretPayload(
   data: string,
-  onParsed?: (object: Json, info: ChunkInfo) => void,
+  onParsed?: (data: string, object: Json, info: ChunkInfo) => void,
 ): ChunkInfo {
   const trimmed = data.trim();
   if (trimmed === "[DONE]") return DONE;
@@ -106,6 +106,6 @@ export function interpretPayload(
   }
   if (!isObject(parsed)) return { kind: "invalid", text: "", tokens: 0, errorMessage: "not a JSON object" };
   const info = interpretObject(parsed);
-  onParsed?.(parsed, info);
+  onParsed?.(data, parsed, info);
   return info;
 }

@@ -70,8 +70,8 @@ export function idsOnlyTracing(): ProxyTracing {
   return {
     start(_name, headers) {
       const parent = parseTraceparent(headers.traceparent);
-      const traceId = parent?.traceId ?? ids.hex(16);
-      const spanId = ids.hex(8);
+      const traceId = parent?.traceId ?? ids.draw(16, isValidTraceId);
+      const spanId = ids.draw(8, isValidSpanId);
       // As the SDK's parent-based sampler decides: sampled unless the caller said otherwise.
       const traceFlags = parent ? parent.traceFlags & TraceFlags.SAMPLED : TraceFlags.SAMPLED;
       const span = trace.wrapSpanContext({ traceId, spanId, traceFlags });
@@ -103,15 +103,15 @@ class RandomIds {
   private readonly block = Buffer.alloc(4096);
   private at = this.block.length;
 
-  hex(bytes: number): string {
+  /** `bytes` random bytes in hex; drawn again in the (vanishingly rare) case `valid` refuses them (all zeros). */
+  draw(bytes: number, valid: (id: string) => boolean): string {
     if (this.at + bytes > this.block.length) {
       randomFillSync(this.block);
       this.at = 0;
     }
     const id = this.block.toString("hex", this.at, this.at + bytes);
     this.at += bytes;
-    // All zeros is the invalid id: vanishingly rare, but never handed out.
-    return /^0+$/.test(id) ? this.hex(bytes) : id;
+    return valid(id) ? id : this.draw(bytes, valid);
   }
 }
 
