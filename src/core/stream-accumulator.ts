@@ -1,6 +1,7 @@
 import { createParser, type EventSourceParser } from "eventsource-parser";
 import { ChunkReader } from "./chunk-frame.js";
 import { interpretChunk } from "./openai-chunk.js";
+import { Utf8Decoder } from "./utf8-decoder.js";
 
 /** What one response body said, with the arrival time of each content chunk. */
 export interface StreamSummary {
@@ -35,7 +36,7 @@ export const MAX_EVENT_CHARS = 16 * 1024 * 1024;
  * Turns the bytes of an OpenAI-compatible SSE body into a StreamSummary. Pure: the caller passes
  * the arrival time of each buffer, so the same code serves the bench client and the proxy.
  * SSE framing (CR, LF, CRLF, comments, split lines) is eventsource-parser's job; UTF-8 split
- * across buffers is TextDecoder's (stream mode).
+ * across buffers is Utf8Decoder's.
  */
 export class StreamAccumulator {
   readonly summary: StreamSummary = {
@@ -47,7 +48,7 @@ export class StreamAccumulator {
     bodyBytes: 0,
     head: "",
   };
-  private readonly decoder = new TextDecoder();
+  private readonly decoder = new Utf8Decoder();
   private readonly parser: EventSourceParser;
   private readonly chunks = new ChunkReader();
   private now = 0;
@@ -70,7 +71,7 @@ export class StreamAccumulator {
   push(bytes: Uint8Array, nowMs: number): void {
     this.now = nowMs;
     this.summary.bodyBytes += bytes.length;
-    const text = this.decoder.decode(bytes, { stream: true });
+    const text = this.decoder.decode(bytes);
     if (this.summary.head.length < HEAD_CHARS) {
       this.summary.head = (this.summary.head + text).slice(0, HEAD_CHARS);
     }
@@ -86,7 +87,7 @@ export class StreamAccumulator {
   end(nowMs: number, clean = true): StreamSummary {
     this.now = nowMs;
     if (!clean || this.summary.oversized) return this.summary;
-    const rest = this.decoder.decode();
+    const rest = this.decoder.flush();
     if (rest) this.parser.feed(rest);
     this.parser.feed("\n\n");
     return this.summary;
