@@ -24,7 +24,11 @@ let emissions: Record<string, number[]> = {};
 
 function stream(res: ServerResponse, id: string | undefined): void {
   res.socket?.setNoDelay(true);
+  // The head goes out now, as vLLM's does (its response starts before the first token). Sent
+  // with the first token instead, it made every first read also parse a head, and at 256 streams
+  // those heavier reads came in bursts.
   res.writeHead(200, { "content-type": "text/event-stream" });
+  res.flushHeaders();
   const times: number[] = [];
   if (id !== undefined) emissions[id] = times;
   let i = 0;
@@ -37,9 +41,13 @@ function stream(res: ServerResponse, id: string | undefined): void {
     times.push(abs());
     if (last) {
       res.end(LAST);
+      res.socket?.uncork();
       return;
     }
     res.write(TOKEN);
+    // http corks the socket until the end of the tick: the chunk goes now, right after its time
+    // was taken, so nothing (here: the client under test being scheduled) can come in between.
+    res.socket?.uncork();
     i++;
     setTimeout(next, Math.max(0, t0 + ttftMs + i * itlMs - performance.now()));
   };
