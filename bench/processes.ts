@@ -62,6 +62,7 @@ export async function startEmitter(
   );
   const port = await new Promise<number>((resolve, reject) => {
     proc.once("exit", (code) => reject(new Error(`${module} exited (${code}) before listening`)));
+    proc.once("error", (e) => reject(new Error(`${module} could not start (${command}): ${e.message}`)));
     proc.stdout?.once("data", (d: Buffer) => resolve(Number(d.toString().trim())));
   });
   return { proc, port, stop: stopper(proc) };
