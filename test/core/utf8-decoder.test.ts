@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { completeEnd, Utf8Decoder } from "../../src/core/utf8-decoder.js";
+import { Utf8Decoder } from "../../src/core/utf8-decoder.js";
 
 // `npm test` runs a seeded few hundred cases per property; `npm run fuzz` sets FUZZ_RUNS much higher.
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
@@ -98,18 +98,5 @@ describe(`Utf8Decoder against TextDecoder's stream mode (${RUNS} cases per prope
     for (const cuts of [[], [1], [2], [1, 2], [3], [4, 5]]) {
       assert.equal(ours(bytes, cuts).join(""), "a\uFEFFb", `cuts ${cuts.join(",")}`);
     }
-  });
-
-  it("holds back exactly a cut-off sequence's start", () => {
-    const end = (...b: number[]) => completeEnd(Uint8Array.from(b));
-    assert.equal(end(), 0);
-    assert.equal(end(0x61), 1);
-    assert.equal(end(0x61, 0xc3), 1); // é cut after its lead
-    assert.equal(end(0x61, 0xc3, 0xa9), 3); // é whole
-    assert.equal(end(0xe2, 0x9c), 0); // ✓ cut after 2 of 3
-    assert.equal(end(0xf0, 0x9d, 0x84), 0); // 𝄞 cut after 3 of 4
-    assert.equal(end(0xf0, 0x9d, 0x84, 0x9e), 4); // 𝄞 whole
-    assert.equal(end(0x80, 0x80, 0x80, 0x80), 4); // stray continuations: nothing to wait for
-    assert.equal(end(0xf0, 0x41), 2); // a lead broken by ASCII is an error now, not later
   });
 });
