@@ -42,24 +42,11 @@ function reference(bytes: Uint8Array, cuts: number[]): string[] {
 }
 
 /** Bytes near UTF-8's edges: leads of every length, continuations, invalid leads, BOM, ASCII. */
-const edgyByte = fc.constantFrom(
-  0x41,
-  0x0a,
-  0x7f,
-  0x80,
-  0xbf,
-  0xc0,
-  0xc2,
-  0xc3,
-  0xdf,
-  0xe0,
-  0xe2,
-  0xed,
-  0xef,
-);
-const edgy = fc.array(fc.oneof(edgyByte, fc.constantFrom(0xbb, 0xa0, 0x9f, 0xf0, 0xf4, 0xf5, 0xff)), {
-  maxLength: 64,
-});
+const EDGE_BYTES = [
+  0x41, 0x0a, 0x7f, 0x80, 0x9f, 0xa0, 0xbb, 0xbf, 0xc0, 0xc2, 0xc3, 0xdf, 0xe0, 0xe2, 0xed, 0xef, 0xf0, 0xf4,
+  0xf5, 0xff,
+];
+const edgy = fc.array(fc.constantFrom(...EDGE_BYTES), { maxLength: 64 });
 
 describe(`Utf8Decoder against TextDecoder's stream mode (${RUNS} cases per property, seed ${SEED})`, () => {
   it("gives the same whole text for arbitrary bytes cut anywhere, invalid UTF-8 included", () => {
