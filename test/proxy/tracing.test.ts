@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { context, defaultTextMapGetter, trace } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import { idsOnlyTracing, parseTraceparent } from "../../src/proxy/tracing.js";
+import { idsOnlyTracing } from "../../src/proxy/tracing.js";
 
 const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT = "00f067aa0ba902b7";
 
 /** What OpenTelemetry's own W3C propagator makes of a traceparent: the reference. */
-function otelReads(value: string): { traceId: string; traceFlags: number } | undefined {
+function otelReads(value: string | string[]): { traceId: string; traceFlags: number } | undefined {
   const ctx = new W3CTraceContextPropagator().extract(
     context.active(),
     { traceparent: value },
@@ -19,8 +19,9 @@ function otelReads(value: string): { traceId: string; traceFlags: number } | und
 }
 
 describe("trace context without the SDK", () => {
-  it("reads a traceparent as OpenTelemetry's propagator does", () => {
-    const cases = [
+  it("continues exactly the traces OpenTelemetry's propagator reads, and starts a new one otherwise", () => {
+    const other = "0af7651916cd43dd8448eb211c80319c";
+    const cases: (string | string[])[] = [
       `00-${TRACE}-${PARENT}-01`,
       `00-${TRACE}-${PARENT}-00`,
       ` 00-${TRACE}-${PARENT}-01 `,
@@ -36,10 +37,26 @@ describe("trace context without the SDK", () => {
       `00-${TRACE}-${PARENT}`,
       "garbage",
       "",
+      [`00-${TRACE}-${PARENT}-00`, `00-${other}-${PARENT}-01`],
+      [`garbage`, `00-${other}-${PARENT}-01`],
     ];
-    for (const c of cases) assert.deepEqual(parseTraceparent(c), otelReads(c), JSON.stringify(c));
-    assert.equal(parseTraceparent(undefined), undefined);
-    assert.equal(parseTraceparent([`00-${TRACE}-${PARENT}-01`, `00-${TRACE}-${PARENT}-01`]), undefined);
+    const t = idsOnlyTracing();
+    let continued = 0;
+    for (const c of cases) {
+      const got = t.start("POST /v1/chat/completions", { traceparent: c });
+      const ref = otelReads(c);
+      const flags = Number.parseInt(got.traceparent.slice(-2), 16);
+      if (ref) {
+        continued++;
+        assert.equal(got.traceId, ref.traceId, JSON.stringify(c));
+        assert.equal(flags, ref.traceFlags & 1, JSON.stringify(c));
+      } else {
+        assert.ok(got.traceId !== TRACE && got.traceId !== other, `a new trace for ${JSON.stringify(c)}`);
+        assert.equal(flags, 1, JSON.stringify(c));
+      }
+    }
+    assert.equal(continued, 6, "the cases the propagator reads");
+    assert.notEqual(t.start("GET /v1/models", {}).traceId, TRACE);
   });
 
   it("continues the caller's trace with a new span, and starts a sampled trace otherwise", () => {
