@@ -36,7 +36,7 @@ export const MAX_EVENT_CHARS = 16 * 1024 * 1024;
  * Turns the bytes of an OpenAI-compatible SSE body into a StreamSummary. Pure: the caller passes
  * the arrival time of each buffer, so the same code serves the bench client and the proxy.
  * SSE framing (CR, LF, CRLF, comments, split lines) is eventsource-parser's job; UTF-8 split
- * across buffers is Utf8Decoder's.
+ * across buffers is Node's StringDecoder's (in Utf8Decoder).
  */
 export class StreamAccumulator {
   readonly summary: StreamSummary = {
