@@ -123,6 +123,9 @@ export class StreamsloProxy {
   private readonly generations: GenerationDispatcher;
   /** The pool lends its chunks (views into its read buffer): handlers keep copies. */
   private readonly lends: boolean;
+  /** Streams whose end is relayed but not yet recorded; see recordEnd. */
+  private readonly ended: ForwardHandler[] = [];
+  private endsScheduled = false;
   /** Every other route (models, health, HEAD, anything): undici, which speaks all of HTTP. */
   private readonly agent: Agent;
   private readonly models: ModelLabels;
@@ -366,6 +369,33 @@ export class StreamsloProxy {
   now(): number {
     return this.clock.now();
   }
+
+  /**
+   * Records the end of `h`'s stream once this turn of the event loop has relayed all it read:
+   * setImmediate runs after the poll phase, so the chunks of other streams that came in the same
+   * turn are not held back behind this stream's metrics, SLO counts, span and log line.
+   */
+  recordEnd(h: ForwardHandler): void {
+    this.ended.push(h);
+    if (this.endsScheduled) return;
+    this.endsScheduled = true;
+    setImmediate(this.recordEnds);
+  }
+
+  private readonly recordEnds = (): void => {
+    this.endsScheduled = false;
+    const queue = this.ended;
+    // Recording never ends another stream, so the length is fixed for this pass.
+    for (let i = 0; i < queue.length; i++) {
+      try {
+        (queue[i] as ForwardHandler).complete();
+      } catch (err) {
+        // A fault in recording one stream must not take the others, or the proxy, down with it.
+        process.stderr.write(`streamslo proxy: recording a request failed: ${(err as Error).message}\n`);
+      }
+    }
+    queue.length = 0;
+  };
 }
 
 function flushHead(h: ForwardHandler): void {
@@ -376,6 +406,8 @@ function recordPending(h: ForwardHandler): void {
   h.recordPending();
 }
 
+type Break = { code: ReturnType<typeof transportErrorCode>; message: string };
+
 /** Relays one upstream response to the client while recording it. */
 class ForwardHandler implements Dispatcher.DispatchHandler {
   private controller?: Dispatcher.DispatchController;
@@ -384,6 +416,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   private readonly pending: Buffer[] = [];
   private readonly pendingMs: number[] = [];
   private recordScheduled = false;
+  /** When the upstream body ended cleanly; its recording waits for StreamsloProxy.recordEnd. */
+  private endedMs?: number;
   private bodyStarted = false;
   private jsonParts: Buffer[] = [];
   private jsonBytes = 0;
@@ -415,7 +449,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
       outcome: "error",
     };
     res.on("close", () => {
-      if (this.done) return;
+      if (this.done || this.endedMs !== undefined) return;
       // The client hung up: stop the upstream too, so the GPU stops generating for nobody.
       this.clientGone = true;
       this.controller?.abort(Object.assign(new Error("client disconnected"), { name: "AbortError" }));
@@ -486,8 +520,9 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
+    this.endedMs = this.proxy.now();
     this.res.end();
-    this.complete();
+    this.proxy.recordEnd(this);
   }
 
   onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
@@ -503,12 +538,20 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     this.complete({ code, message: err.message });
   }
 
-  private complete(broke?: { code: ReturnType<typeof transportErrorCode>; message: string }): void {
+  complete(broke?: Break): void {
     if (this.done) return;
     this.done = true;
+    try {
+      this.record(broke);
+    } finally {
+      this.resolve(); // whatever recording does, the request is over
+    }
+  }
+
+  private record(broke?: Break): void {
     this.recordPending();
     const rec = this.rec;
-    rec.endMs = this.proxy.now();
+    rec.endMs = this.endedMs ?? this.proxy.now();
     let outcome: "ok" | "upstream_error" | "upstream_drop" | "client_disconnect" | "timeout";
     if (this.clientGone) {
       Object.assign(rec, verdictFor("aborted", "client disconnected"));
@@ -548,10 +591,6 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
               : "upstream_error";
       if (!this.llm) outcome = broke ? "upstream_drop" : "ok";
     }
-    try {
-      this.proxy.finish(rec, outcome, this.llm, this.labels(), this.traced, this.req.method ?? "GET");
-    } finally {
-      this.resolve(); // whatever recording does, the request is over
-    }
+    this.proxy.finish(rec, outcome, this.llm, this.labels(), this.traced, this.req.method ?? "GET");
   }
 }
