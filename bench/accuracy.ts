@@ -90,9 +90,9 @@ export async function accuracyAt(streams: number, staggered: boolean): Promise<A
     await round(-1); // warm-up: connections, JIT; not measured
     const records: RequestRecord[] = [];
     for (let r = 0; r < rounds; r++) records.push(...(await round(r)));
-    // The emission times are fetched once, after the last round: fetched between rounds, through
-    // the same process, that body (0.5 MB of JSON at 256 streams) deoptimized the client's per-read functions
-    // (Node's onStreamRead among them), and the next round's first tokens met their recompilation.
+    // The emission times are fetched once, after the last round. Fetched between rounds on the
+    // client's own thread (undici, 0.5 MB of JSON at 256 streams), they deoptimized code the client's
+    // reads share (Node's onStreamRead among it), and the next round's first tokens met the recompiling.
     const res = await request(`${origin}/emissions`);
     const emissions = (await res.body.json()) as Record<string, number[]>;
     for (const rec of records) {
