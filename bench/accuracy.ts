@@ -92,7 +92,7 @@ export async function accuracyAt(streams: number, staggered: boolean): Promise<A
     for (let r = 0; r < rounds; r++) records.push(...(await round(r)));
     // The emission times are fetched once, after the last round. Fetched between rounds on the
     // client's own thread (undici, 0.5 MB of JSON at 256 streams), they deoptimized code the client's
-    // reads share (Buffer's getEncodingOps, which reads each chunk-size line), and the next round's
+    // reads share (Buffer's getEncodingOps, on the path of each chunk-size line), and the next round's
     // first tokens met the recompiling.
     const res = await request(`${origin}/emissions`);
     const emissions = (await res.body.json()) as Record<string, number[]>;
