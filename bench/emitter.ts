@@ -40,8 +40,7 @@ function stream(res: ServerResponse, id: string | undefined): void {
     const last = i === tokens - 1;
     times.push(abs());
     if (last) {
-      res.end(LAST);
-      res.socket?.uncork();
+      res.end(LAST); // end() flushes a corked socket itself
       return;
     }
     res.write(TOKEN);
