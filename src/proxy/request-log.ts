@@ -20,21 +20,49 @@ export interface RequestLogLine {
 }
 
 /**
+ * Lines wait at most this long (or until FLUSH_CHARS have gathered) and then go out in one
+ * write. A file write is a round trip through libuv's thread pool, which wakes a thread and the
+ * event loop: one per request, at 64 streams, cost the proxy about a tenth of its CPU and three
+ * futex calls per request.
+ */
+export const FLUSH_MS = 100;
+const FLUSH_CHARS = 64 * 1024;
+
+/**
  * Writes JSON lines to a file or stdout. Only the fields above are ever written: headers (and so
- * Authorization and API keys) and bodies never reach the log.
+ * Authorization and API keys) and bodies never reach the log. Lines are batched (see FLUSH_MS);
+ * close() writes what is left.
  */
 export class RequestLog {
   private readonly out: WriteStream | NodeJS.WriteStream;
+  private pending: string[] = [];
+  private pendingChars = 0;
+  private timer?: NodeJS.Timeout;
 
   constructor(path?: string) {
     this.out = path ? createWriteStream(path, { flags: "a" }) : process.stdout;
   }
 
   write(line: RequestLogLine): void {
-    this.out.write(`${JSON.stringify(line)}\n`);
+    const text = `${JSON.stringify(line)}\n`;
+    this.pending.push(text);
+    this.pendingChars += text.length;
+    // The timer is not unref'd: a process that ends on its own still writes its last lines.
+    if (this.pendingChars >= FLUSH_CHARS) this.flush();
+    else this.timer ??= setTimeout(this.flush, FLUSH_MS);
   }
 
+  private readonly flush = (): void => {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.length === 0) return;
+    this.out.write(this.pending.join(""));
+    this.pending = [];
+    this.pendingChars = 0;
+  };
+
   close(): Promise<void> {
+    this.flush();
     return new Promise((resolve) => {
       if (this.out === process.stdout) resolve();
       else (this.out as WriteStream).end(() => resolve());
