@@ -5,9 +5,9 @@ import { fileURLToPath } from "node:url";
 import type { LevelOutcome, LevelTask, WindowResult, WindowTask } from "./client-worker.js";
 import { findNginx, nginxVersion, startNginx } from "./nginx.js";
 import { cpuSeconds } from "./proc-cpu.js";
-import { type Child, r3, runWorker, startEmitter, startService } from "./processes.js";
+import { benchModule, type Child, r3, runWorker, startEmitter, startService } from "./processes.js";
 
-export type PathName = "direct" | "streamslo" | "nginx";
+export type PathName = "direct" | "streamslo" | "node" | "nginx";
 
 /** Latency: the calibrated emitter, 16 tokens, first after 20 ms, then every 20 ms, streams staggered. */
 const LATENCY_EMITTER = { EMIT_TOKENS: "16", EMIT_TTFT_MS: "20", EMIT_ITL_MS: "20", EMIT_STAGGER: "1" };
@@ -51,6 +51,14 @@ async function startPath(
 ): Promise<(Child & { url: string }) | undefined> {
   if (path === "direct") return undefined;
   if (path === "nginx") return startNginx(nginxBin as string, join(dir, "nginx"), upstreamPort);
+  if (path === "node") {
+    const relay = startService(process.execPath, [
+      benchModule("plain-relay"),
+      `http://127.0.0.1:${upstreamPort}`,
+    ]);
+    const m = await relay.stderrMatch(/plain relay: (http:\/\/\S+)/);
+    return { ...relay, url: `${m[1]}/v1` };
+  }
   const svc = startService(process.execPath, [
     streamsloBin,
     "proxy",
@@ -136,7 +144,10 @@ function best(rows: PathRow[]): PathRow {
  */
 export async function proxyOverhead(streamCounts: number[], requestsPerStream: number): Promise<ProxyResult> {
   const nginxBin = findNginx();
-  const paths: PathName[] = nginxBin ? ["direct", "streamslo", "nginx"] : ["direct", "streamslo"];
+  // "node" is the plain relay (bench/plain-relay.ts): what any Node.js proxy costs, measuring nothing.
+  const paths: PathName[] = nginxBin
+    ? ["direct", "streamslo", "node", "nginx"]
+    : ["direct", "streamslo", "node"];
   const dir = mkdtempSync(join(tmpdir(), "streamslo-proxy-bench-"));
   const rounds: ProxyResult["rounds"] = [];
   try {
