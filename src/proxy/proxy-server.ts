@@ -15,6 +15,7 @@ import { classifyStream, verdictFor } from "../core/outcome.js";
 import type { ErrorCode, RequestRecord } from "../core/record.js";
 import { redactSummary } from "../core/redact.js";
 import { requestMetrics } from "../core/request-metrics.js";
+import { requestModel } from "../core/request-model.js";
 import { judgeRequest } from "../core/request-slo.js";
 import { LiveBurn } from "../core/slo/live-burn.js";
 import { classifyRecord, computableOffline } from "../core/slo/sli-events.js";
@@ -233,19 +234,10 @@ export class StreamsloProxy {
     if (llm && this.metrics.inFlight >= this.o.maxStreams) {
       return sendError(res, 429, `more than ${this.o.maxStreams} streams in flight`, { "retry-after": "1" });
     }
-    // Labels are needed only once the response is over: the body is parsed for its model then,
+    // Labels are needed only once the response is over: the body is read for its model then,
     // not on the way to the upstream.
-    const labels = () => {
-      let model: unknown;
-      if (llm) {
-        try {
-          model = (JSON.parse(body.toString("utf8")) as { model?: unknown }).model;
-        } catch {
-          // not JSON: the upstream will say so; we just cannot label the model
-        }
-      }
-      return this.metrics.labels(llm ? this.models.label(model) : "none", routeLabel(path));
-    };
+    const labels = () =>
+      this.metrics.labels(llm ? this.models.label(requestModel(body)) : "none", routeLabel(path));
     const traced = this.tracing.start(`${req.method} ${routeLabel(path)}`, req.headers);
     this.inFlightAll++;
     if (llm) this.metrics.streamStarted();
