@@ -84,13 +84,11 @@ function stringEnd(b: Buffer, open: number): number {
 }
 
 function isModelKey(b: Buffer, open: number, end: number): boolean {
-  if (end - open - 1 === MODEL.length) {
-    let same = true;
-    for (let k = 0; k < MODEL.length; k++) if (b[open + 1 + k] !== MODEL[k]) same = false;
-    if (same) return true;
-  }
   // A key spelled with escapes ("\u006dodel") is the same key to JSON.parse.
-  return hasBackslash(b, open + 1, end) && stringAt(b, open, end) === "model";
+  if (hasBackslash(b, open + 1, end)) return stringAt(b, open, end) === "model";
+  if (end - open - 1 !== MODEL.length) return false;
+  for (let k = 0; k < MODEL.length; k++) if (b[open + 1 + k] !== MODEL[k]) return false;
+  return true;
 }
 
 /** Keys and model names are short: a loop, where indexOf would search the rest of the body. */
