@@ -11,13 +11,13 @@ export function lengthOption(value: string): LengthDistribution {
   }
 }
 
-/** "90s", "10m", "500ms" or a bare number of seconds -> seconds */
+/** "90s", "10m", "6h", "3d", "500ms" or a bare number of seconds -> seconds */
 export function durationSeconds(value: string): number {
   const bare = Number(value);
   if (Number.isFinite(bare) && bare > 0) return bare;
   const ms = parseDurationMs(value);
   if (ms === undefined || ms <= 0)
-    throw new InvalidArgumentError("expected a duration such as 90, 90s, 10m or 500ms.");
+    throw new InvalidArgumentError("expected a duration such as 90, 90s, 10m, 6h, 3d or 500ms.");
   return ms / 1000;
 }
 

@@ -1,7 +1,7 @@
-/** Parses "300ms", "1.5s", "250us", "2m" or a bare number of ms into milliseconds. */
+/** Parses "300ms", "1.5s", "250us", "2m", "6h", "3d" or a bare number of ms into milliseconds. */
 export function parseDurationMs(text: string | number): number | undefined {
   if (typeof text === "number") return Number.isFinite(text) && text >= 0 ? text : undefined;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s|m|h)?\s*$/.exec(text);
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s|m|h|d)?\s*$/.exec(text);
   if (!m) return undefined;
   const v = Number(m[1]);
   switch (m[2]) {
@@ -14,6 +14,8 @@ export function parseDurationMs(text: string | number): number | undefined {
       return v * 60_000;
     case "h":
       return v * 3_600_000;
+    case "d":
+      return v * 86_400_000;
     default:
       return v;
   }

@@ -115,8 +115,9 @@ describe("streamslo budget --prometheus (a real Prometheus with backfilled data)
 
   it("an unreachable Prometheus exits 3 with one line", async () => {
     const slo = join(dir, "slo.yaml");
-    const r = await runCli(["budget", "--prometheus", "http://127.0.0.1:9", "--slo", slo]);
-    assert.equal(r.code, 3);
+    // --range in days, as the README's example gives it: parsed (exit 2 otherwise), then unreachable.
+    const r = await runCli(["budget", "--prometheus", "http://127.0.0.1:9", "--slo", slo, "--range", "3d"]);
+    assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /cannot reach Prometheus at http:\/\/127\.0\.0\.1:9/);
   });
 });
