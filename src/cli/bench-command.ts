@@ -45,7 +45,7 @@ export interface BenchFlags extends TargetFlags, SpeechFlags {
   sweep?: "auto";
   sweepLevels: number;
   sweepMaxConcurrency: number;
-  n: number;
+  n?: number;
   warmup?: number;
   baseline: number;
   slo: string[];
@@ -64,6 +64,11 @@ export interface BenchFlags extends TargetFlags, SpeechFlags {
   csv?: string;
   json: boolean;
   quiet: boolean;
+}
+
+/** Measured requests per level: -n, or 32; a level of --duration alone runs for that long. */
+export function measuredPerLevel(f: Pick<BenchFlags, "n" | "duration">): number {
+  return f.n ?? (f.duration === undefined ? 32 : Number.POSITIVE_INFINITY);
 }
 
 /** The run's configuration as written to run.json: never the API key, nor credentials in a URL. */
@@ -204,7 +209,7 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
         keepText: needsText(slo),
       },
       workload: target.workload,
-      n: f.n,
+      n: measuredPerLevel(f),
       durationS: f.duration,
       warmup: f.warmup,
       arrivals: { process: arrivals, burstiness: f.burstiness, rampUpS: f.rampUp },

@@ -86,7 +86,11 @@ function program(setExit: (code: number) => void): Command {
         )
         .option("--sweep-levels <k>", "rates spread by --sweep auto", positiveInt, 5)
         .option("--sweep-max-concurrency <c>", "concurrency that finds saturated throughput", positiveInt, 64)
-        .option("-n, --n <count>", "measured requests per level", positiveInt, 32)
+        .option(
+          "-n, --n <count>",
+          "measured requests per level (default 32; with --duration, no limit)",
+          positiveInt,
+        )
         .option(
           "--server-metrics <url>",
           "the server's Prometheus metrics (default: {url origin}/metrics when it answers; none: off)",
@@ -99,7 +103,7 @@ function program(setExit: (code: number) => void): Command {
         )
         .option(
           "--duration <s>",
-          "measure each level for this long (e.g. 60s, 2m); -n becomes an upper bound",
+          "measure each level for this long (e.g. 60s, 2m); -n, when given too, is an upper bound",
           durationSeconds,
         )
         .option(
@@ -237,7 +241,10 @@ function program(setExit: (code: number) => void): Command {
     .requiredOption("--upstream <url>", "the OpenAI-compatible server, e.g. http://127.0.0.1:8000")
     .addOption(listenOption("--listen <host:port>", "where clients connect", 9000))
     .addOption(listenOption("--admin-listen <host:port>", "where /metrics and /healthz are served", 9464))
-    .option("--service <name>", "the service label on every metric, span and log line", "streamslo")
+    .option(
+      "--service <name>",
+      "the service label on every metric, span and log line (default: the --slo file's service, else streamslo)",
+    )
     .option(
       "--models <list>",
       "model label allowlist (default: the upstream's /v1/models); others are labelled other",

@@ -17,13 +17,16 @@ export class Progress {
     this.bar = new cliProgress.SingleBar(
       {
         stream: process.stderr,
-        format: "{label} [{bar}] {value}/{total} requests | failed {failed} | {duration_formatted}",
+        // A level bounded by time alone has no total to fill a bar towards.
+        format: Number.isFinite(total)
+          ? "{label} [{bar}] {value}/{total} requests | failed {failed} | {duration_formatted}"
+          : "{label} {value} requests | failed {failed} | {duration_formatted}",
         hideCursor: true,
         clearOnComplete: false,
       },
       cliProgress.Presets.shades_classic,
     );
-    this.bar.start(total, 0, { label, failed: 0 });
+    this.bar.start(Number.isFinite(total) ? total : 0, 0, { label, failed: 0 });
   }
 
   tick(failed: boolean): void {

@@ -6,7 +6,7 @@ export interface ProxyFlags {
   upstream: string;
   listen: { host: string; port: number };
   adminListen: { host: string; port: number };
-  service: string;
+  service?: string;
   models?: string;
   maxStreams: number;
   timeout: number;
@@ -29,13 +29,22 @@ export async function proxyCommand(f: ProxyFlags): Promise<number> {
   if (upstream.protocol !== "http:" && upstream.protocol !== "https:") {
     throw new UsageError(`--upstream "${f.upstream}" is not an http(s) URL`);
   }
+  const slo = f.slo ? loadSlo([f.slo]) : undefined;
+  // The SLO file's rules and dashboards select its service: the proxy's series must carry it too.
+  const sloService = slo?.production?.service;
+  const service = f.service ?? sloService ?? "streamslo";
+  if (sloService !== undefined && service !== sloService) {
+    process.stderr.write(
+      `streamslo proxy: warning: --service ${service}, but ${f.slo}'s rules and dashboards select service="${sloService}": drop --service to use it\n`,
+    );
+  }
   const proxy = new StreamsloProxy({
     upstream: upstream.origin,
     host: f.listen.host,
     port: f.listen.port,
     adminHost: f.adminListen.host,
     adminPort: f.adminListen.port,
-    service: f.service,
+    service,
     models: f.models
       ?.split(",")
       .map((m) => m.trim())
@@ -44,10 +53,15 @@ export async function proxyCommand(f: ProxyFlags): Promise<number> {
     upstreamTimeoutMs: f.timeout * 1000,
     maxHeaderBytes: 16 * 1024,
     maxBodyBytes: 8 * 1024 * 1024,
-    slo: f.slo ? loadSlo([f.slo]) : undefined,
+    slo,
     logFile: f.logFile,
     otlpEndpoint: f.otlpEndpoint ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT,
     drainMs: f.drain * 1000,
+  });
+  // Listened for before the start-up line: a supervisor that reads it may signal at once.
+  const stopAsked = new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
   });
   let urls: { url: string; adminUrl: string };
   try {
@@ -59,12 +73,9 @@ export async function proxyCommand(f: ProxyFlags): Promise<number> {
     );
   }
   process.stderr.write(
-    `streamslo proxy: ${urls.url} -> ${upstream.origin} (service ${f.service}); metrics at ${urls.adminUrl}/metrics\n`,
+    `streamslo proxy: ${urls.url} -> ${upstream.origin} (service ${service}); metrics at ${urls.adminUrl}/metrics\n`,
   );
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-  });
+  await stopAsked;
   process.stderr.write("streamslo proxy: draining in-flight streams\n");
   await proxy.stop();
   return 0;

@@ -22,7 +22,7 @@ import { scriptWords } from "../sim/speech/speech-params.js";
 import { STT_SIM_PATHS } from "../sim/speech/stt-sim.js";
 import { TTS_SIM_PATH } from "../sim/speech/tts-sim.js";
 import { VERSION } from "../version.js";
-import type { BenchFlags } from "./bench-command.js";
+import { type BenchFlags, measuredPerLevel } from "./bench-command.js";
 import { EXIT, UsageError } from "./exit-codes.js";
 import { interruptSignal } from "./interrupt.js";
 import { Progress } from "./progress.js";
@@ -148,7 +148,7 @@ export async function speechBenchCommand(f: BenchFlags): Promise<number> {
   }
   const plan: SpeechPlan = {
     target,
-    n: f.n,
+    n: measuredPerLevel(f),
     durationS: f.duration,
     warmup: f.warmup,
     arrivals: { process: f.arrivals ?? "poisson", burstiness: f.burstiness, rampUpS: f.rampUp },

@@ -1,3 +1,4 @@
+import { Distribution } from "./histogram.js";
 import type { LevelSummary } from "./level-aggregate.js";
 import { mannWhitneyU } from "./mann-whitney.js";
 import type { RequestRecord } from "./record.js";
@@ -42,7 +43,7 @@ export const VERDICTS: readonly Verdict[] = [
 
 export interface SampleStats {
   n: number;
-  /** Percentiles of the samples (linear interpolation); NaN when there are none. */
+  /** Percentiles of the samples, as summary.json gives them (Distribution); NaN when there are none. */
   p50: number;
   p95: number;
 }
@@ -124,25 +125,17 @@ export function samplesFromRecords(records: Iterable<RequestRecord>): ReadonlyMa
   return c.samples;
 }
 
-/** Percentile p (0..1) of ascending values, interpolating linearly between order statistics. */
-export function percentileOf(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const h = (sorted.length - 1) * p;
-  const lo = Math.floor(h);
-  const below = sorted[lo] as number;
-  const above = sorted[Math.min(lo + 1, sorted.length - 1)] as number;
-  return below + (h - lo) * (above - below);
-}
-
 /** (b - a) / a; 0 when both are 0, and infinite when only a is. */
 export function relativeChange(a: number, b: number): number {
   if (a === 0) return b === 0 ? 0 : Math.sign(b) * Number.POSITIVE_INFINITY;
   return (b - a) / a;
 }
 
+/** The same percentiles as the run's own summary, so a median here is the one bench printed. */
 function sampleStats(values: readonly number[]): SampleStats {
-  const sorted = [...values].sort((x, y) => x - y);
-  return { n: sorted.length, p50: percentileOf(sorted, 0.5), p95: percentileOf(sorted, 0.95) };
+  const d = new Distribution();
+  for (const v of values) d.record(v);
+  return { n: values.length, p50: d.percentile(50), p95: d.percentile(95) };
 }
 
 function compareMetric(

@@ -1,6 +1,6 @@
 import type { CompareMetric, RateMetric, RunComparison, Verdict } from "../core/run-compare.js";
 
-/** How each row names its metric; latencies are medians in ms, rates single numbers per level. */
+/** How each row names its metric; latencies in ms (median, change, p95), rates single numbers per level. */
 const LABEL: Record<CompareMetric | RateMetric, string> = {
   ttft: "ttft ms",
   tpot: "tpot ms",
@@ -10,7 +10,7 @@ const LABEL: Record<CompareMetric | RateMetric, string> = {
   goodput_share: "goodput %",
 };
 
-const HEADER = ["level", "metric", "A p50", "B p50", "change", "p-value", "verdict"];
+const HEADER = ["level", "metric", "A p50", "B p50", "change", "A p95", "B p95", "p-value", "verdict"];
 
 /** About 3 significant digits; decided after rounding, so 99.96 prints as 100, not 100.0. */
 function ms(v: number): string {
@@ -49,6 +49,8 @@ export function compareRows(c: RunComparison): string[][] {
         ms(m.a.p50),
         ms(m.b.p50),
         percent(m.change),
+        ms(m.a.p95),
+        ms(m.b.p95),
         pValue(m.pValue, tooFew),
         m.verdict,
       ]);
@@ -60,6 +62,8 @@ export function compareRows(c: RunComparison): string[][] {
         rate(r.metric, r.a),
         rate(r.metric, r.b),
         percent(r.change),
+        "-",
+        "-",
         "-",
         "(no test)",
       ]);

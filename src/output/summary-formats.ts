@@ -23,6 +23,7 @@ export const CSV_COLUMNS: Column[] = [
   { name: "median_wall_s", get: (s) => s.median_wall_s },
   { name: "p95_wall_s", get: (s) => s.p95_wall_s },
   { name: "rate", get: (s) => s.rate },
+  { name: "achieved_rate", get: (s) => s.achieved_rate },
   { name: "ok", get: (s) => s.ok },
   { name: "error", get: (s) => s.error },
   { name: "incomplete", get: (s) => s.incomplete },
@@ -88,10 +89,13 @@ const MD_COLUMNS = [
   "goodput",
 ];
 
+/** The main columns; open-loop runs add the rates and send lag, runs with objectives their verdict. */
 export function markdownTable(levels: LevelResult[], run: RunLabel): string {
   const names = levels.some((r) => r.summary.rate !== undefined)
-    ? ["mode", "rate", ...MD_COLUMNS.slice(1)]
-    : MD_COLUMNS;
+    ? ["mode", "rate", "achieved_rate", "send_lag_p99_ms", ...MD_COLUMNS.slice(1)]
+    : [...MD_COLUMNS];
+  if (levels.some((r) => r.objectives.length > 0)) names.push("slo_pass");
+  if (levels.some((r) => !r.validity.valid)) names.push("valid");
   const cols = names.map((name) => CSV_COLUMNS.find((c) => c.name === name) as Column);
   const head = `| ${cols.map((c) => c.name).join(" | ")} |\n|${cols.map(() => "---").join("|")}|\n`;
   const rows = levels
@@ -121,6 +125,7 @@ export function terminalTable(results: LevelResult[]): string {
   const withGoodput = results.some(
     (r) => r.objectives.length > 0 || Object.keys(r.summary.goodput.missed_by).some((k) => k !== "outcome"),
   );
+  const openLoop = levels.some((s) => s.rate !== undefined);
   const header = [
     "level",
     "n",
@@ -139,6 +144,7 @@ export function terminalTable(results: LevelResult[]): string {
     "req/s",
     "tok/s",
     ...(withGoodput ? ["good%"] : []),
+    ...(openLoop ? ["sent/s", "lag p99"] : []),
   ];
   const rows = levels.map((s, i) => [
     results[i]?.validity.valid === false ? `${s.scenario} (!)` : s.scenario,
@@ -158,6 +164,12 @@ export function terminalTable(results: LevelResult[]): string {
     s.request_throughput.toFixed(2),
     s.output_token_throughput.toFixed(1),
     ...(withGoodput ? [(100 * s.goodput.share).toFixed(1)] : []),
+    // The rate the client kept, beside the offered one in the level's name, and how late it sent.
+    ...(openLoop
+      ? s.rate === undefined
+        ? ["-", "-"]
+        : [s.achieved_rate.toFixed(2), ms(s.send_lag_ms.p99)]
+      : []),
   ]);
   return alignedTable(header, rows);
 }

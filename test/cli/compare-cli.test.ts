@@ -39,6 +39,12 @@ describe("streamslo compare", () => {
     const tpot = json.levels[0].metrics.find((m: { metric: string }) => m.metric === "tpot");
     assert.equal(tpot.verdict, "regression");
     assert.ok(tpot.change > 0.5, `TPOT change ${tpot.change}`);
+    // The medians and p95s are those bench printed for the same runs.
+    const summary = JSON.parse(readFileSync(join(slower, "summary.json"), "utf8")).levels[0];
+    const ttft = json.levels[0].metrics.find((m: { metric: string }) => m.metric === "ttft");
+    assert.equal(ttft.b.p50, summary.ttft_ms.p50);
+    assert.equal(ttft.b.p95, summary.ttft_ms.p95);
+    assert.match(r.stdout, /A p50\s+B p50\s+change\s+A p95\s+B p95/);
     const same = await runCli(["compare", a, a, "--fail-on-regression"]);
     assert.equal(same.code, 0, same.stdout);
   });

@@ -211,6 +211,38 @@ describe("open loop, sweeps, datasets and capacity from the command line", () =>
     assert.equal(typeof l.ttft_queued_ms.p95, "number");
   });
 
+  it("shows the achieved rate and send lag beside the offered rate in the table, CSV and Markdown", async () => {
+    const out = tempDir();
+    const r = await runCli([...fast, "--rate", "40", "-n", "20", "--arrivals", "constant", "--out", out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^level\s+n\s.*\s+sent\/s\s+lag p99$/m);
+    const row = (r.stdout.match(/^rate=40.*$/m) ?? [""])[0].trim().split(/\s+/);
+    const sent = Number(row.at(-2));
+    assert.ok(Math.abs(sent - 40) / 40 < 0.1, `sent/s ${sent}`);
+    const [dir] = readdirSync(out);
+    const [header, first] = readFileSync(join(out, dir as string, "summary.csv"), "utf8").split("\n");
+    const cols = (header as string).split(",");
+    const achieved = Number((first as string).split(",")[cols.indexOf("achieved_rate")]);
+    assert.ok(Math.abs(achieved - 40) / 40 < 0.1, `achieved_rate ${achieved}`);
+    assert.match(
+      readFileSync(join(out, dir as string, "summary.md"), "utf8"),
+      /^\| mode \| rate \| achieved_rate \| send_lag_p99_ms \| concurrency \|/m,
+    );
+  });
+
+  it("--duration alone runs each level for that long; with -n the count bounds it too", async () => {
+    const run = async (...extra: string[]) => {
+      const args = [...fast, "--rate", "60", "--arrivals", "constant", "--duration", "1s", ...extra];
+      const r = await runCli([...args, "--json", "--out", tempDir()]);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout).levels[0].n;
+    };
+    // 60/s for 1 s: about 60 measured requests, past the default count of 32.
+    const timed = await run();
+    assert.ok(timed >= 50 && timed <= 62, `measured ${timed}`);
+    assert.equal(await run("-n", "20"), 20);
+  });
+
   it("--sweep auto runs the synchronous and saturated probes, then rates between", async () => {
     const r = await runCli([
       ...fast,

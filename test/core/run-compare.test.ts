@@ -6,7 +6,6 @@ import type { RequestRecord } from "../../src/core/record.js";
 import { createRng, deriveSeed, type Rng } from "../../src/core/rng.js";
 import {
   compareRuns,
-  percentileOf,
   type RunInput,
   relativeChange,
   samplesFromRecords,
@@ -111,10 +110,7 @@ describe("samplesFromRecords", () => {
     assert.deepEqual(samples.get("c=2"), { ttft: [50], tpot: [10], e2e: [50 + 99 * 10] });
   });
 
-  it("takes percentiles by linear interpolation and relative changes of the median", () => {
-    assert.equal(percentileOf([1, 2, 3, 4], 0.5), 2.5);
-    assert.equal(percentileOf([10, 20, 30, 40, 50], 0.95), 48);
-    assert.ok(Number.isNaN(percentileOf([], 0.5)));
+  it("takes relative changes of the median", () => {
     assert.equal(relativeChange(100, 120), 0.2);
     assert.equal(relativeChange(0, 0), 0);
     assert.equal(relativeChange(0, 5), Number.POSITIVE_INFINITY);
@@ -224,10 +220,10 @@ describe("compare text", () => {
     const lines = text.split("\n");
     assert.equal(lines[0], "A = runs/a");
     assert.equal(lines[2], compareHeadline(result));
-    assert.match(text, /^level\s+metric\s+A p50\s+B p50\s+change\s+p-value\s+verdict$/m);
-    assert.match(text, /^c=4\s+ttft ms\s+\S+\s+\S+\s+\+\d+\.\d%\s+<0\.001\s+regression$/m);
-    assert.match(text, /^c=2\s+ttft ms\s+\S+\s+\S+\s+-\d+\.\d%\s+<0\.001\s+improvement$/m);
-    assert.match(text, /^c=8\s+req\/s\s+[\d.]+\s+[\d.]+\s+\S+\s+-\s+\(no test\)$/m);
+    assert.match(text, /^level\s+metric\s+A p50\s+B p50\s+change\s+A p95\s+B p95\s+p-value\s+verdict$/m);
+    assert.match(text, /^c=4\s+ttft ms\s+\S+\s+\S+\s+\+\d+\.\d%\s+[\d.]+\s+[\d.]+\s+<0\.001\s+regression$/m);
+    assert.match(text, /^c=2\s+ttft ms\s+\S+\s+\S+\s+-\d+\.\d%\s+[\d.]+\s+[\d.]+\s+<0\.001\s+improvement$/m);
+    assert.match(text, /^c=8\s+req\/s\s+[\d.]+\s+[\d.]+\s+\S+\s+-\s+-\s+-\s+\(no test\)$/m);
     assert.match(text, /^c=1: only in run A, not compared$/m);
     assert.match(text, /^c=16: only in run B, not compared$/m);
     // 3 levels x (3 latencies + 3 single numbers) rows, all the same width but the verdict.
@@ -235,9 +231,15 @@ describe("compare text", () => {
     assert.equal(rows.length, 18);
 
     const md = compareMarkdown(result);
-    assert.match(md, /^\| level \| metric \| A p50 \| B p50 \| change \| p-value \| verdict \|$/m);
-    assert.match(md, /^\|---\|---\|---\|---\|---\|---\|---\|$/m);
-    assert.match(md, /^\| c=4 \| ttft ms \| [\d.]+ \| [\d.]+ \| \+[\d.]+% \| <0\.001 \| regression \|$/m);
+    assert.match(
+      md,
+      /^\| level \| metric \| A p50 \| B p50 \| change \| A p95 \| B p95 \| p-value \| verdict \|$/m,
+    );
+    assert.match(md, /^\|---\|---\|---\|---\|---\|---\|---\|---\|---\|$/m);
+    assert.match(
+      md,
+      /^\| c=4 \| ttft ms \| [\d.]+ \| [\d.]+ \| \+[\d.]+% \| [\d.]+ \| [\d.]+ \| <0\.001 \| regression \|$/m,
+    );
     assert.match(md, /^- c=16: only in run B, not compared$/m);
     assert.equal(md.split("\n").filter((l) => l.startsWith("| c=")).length, 18);
   });
