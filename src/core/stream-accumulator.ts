@@ -121,7 +121,11 @@ export class StreamAccumulator {
   }
 }
 
-/** The StreamSummary of a whole non-streaming response body received at `nowMs`. */
+/**
+ * The StreamSummary of a whole non-streaming response body received at `nowMs`. The answer comes
+ * whole, so it has an end (E2E) but no first token apart from it: no TTFT, and so no TPOT, rather
+ * than a TTFT equal to E2E and a TPOT of 0 that would pass for streaming figures.
+ */
 export function summarizeCompletion(body: string, nowMs: number, keepText = false): StreamSummary {
   const s: StreamSummary = {
     chunkTimesMs: [],
@@ -137,7 +141,6 @@ export function summarizeCompletion(body: string, nowMs: number, keepText = fals
   if (info.kind === "invalid") s.invalidEvents = 1;
   else if (info.kind === "error") s.errorMessage = info.errorMessage;
   else if (info.text.length > 0) {
-    s.firstContentMs = nowMs;
     s.chunkTimesMs.push(nowMs);
     s.chunkTokens.push(info.completionTokens ?? 1);
     if (keepText) s.text = info.text;

@@ -215,9 +215,13 @@ export function detailLines(results: LevelResult[]): string[] {
   const lines: string[] = [];
   for (const { summary: s, validity, server } of results) {
     if (server?.ttft_mean_ms !== undefined) {
-      const gap = s.ttft_ms.mean - server.ttft_mean_ms;
+      const serverTtft = `${s.scenario}: server (${server.family}) mean TTFT ${ms(server.ttft_mean_ms)} ms`;
+      const waiting = `peak waiting ${server.waiting_peak ?? "-"}`;
+      // Without streaming the client sees no first token, so there is no gap to show.
       lines.push(
-        `${s.scenario}: server (${server.family}) mean TTFT ${ms(server.ttft_mean_ms)} ms vs client ${ms(s.ttft_ms.mean)} ms: network + HTTP + client ${ms(gap)} ms; peak waiting ${server.waiting_peak ?? "-"}`,
+        s.ttft_ms.count > 0
+          ? `${serverTtft} vs client ${ms(s.ttft_ms.mean)} ms: network + HTTP + client ${ms(s.ttft_ms.mean - server.ttft_mean_ms)} ms; ${waiting}`
+          : `${serverTtft}; ${waiting}`,
       );
     }
     const missed = Object.entries(s.goodput.missed_by);

@@ -113,6 +113,10 @@ describe("streamslo bench on the embedded simulator", () => {
     assert.equal(doc.levels[0].mode, "no-stream");
     assert.equal(doc.levels[0].ok, 4);
     assert.ok(doc.levels[0].median_wall_s > 0);
+    // A whole answer has an end, but no first token apart from it: no TTFT, no TPOT.
+    assert.ok(doc.levels[0].e2e_ms.p50 > 0);
+    assert.equal(doc.levels[0].ttft_ms.count, 0);
+    assert.equal(doc.levels[0].tpot_ms.count, 0);
     assert.equal(doc.endpoint.model, "streamslo-sim");
   });
 

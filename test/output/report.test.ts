@@ -130,6 +130,45 @@ describe("streamslo report", () => {
     }
   });
 
+  it("a run without streaming: notes on E2E, no TTFT figures or charts, no n/a in the prose", async () => {
+    const out = tempDir();
+    const bench = await runCli([
+      ...["bench", "--sim-preset", "fast", "-c", "1,2", "-n", "6", "--no-stream", "--out", out, "-q"],
+    ]);
+    assert.equal(bench.code, 0, bench.stderr);
+    const run = join(out, readdirSync(out)[0] as string);
+    const report = await runCli(["report", run]);
+    assert.equal(report.code, 0, report.stderr);
+    const md = readFileSync(join(run, "report.md"), "utf8");
+    const notes = md.split("## Per-level results")[0] ?? "";
+    assert.doesNotMatch(notes, /n\/a/, notes);
+    assert.match(notes, /This run did not stream, so it has no TTFT/);
+    assert.match(notes, /Alert on p95 E2E above/);
+    assert.match(notes, /Client E2E p95/);
+    assert.ok(!md.includes("charts/ttft-cdf.svg"), "no TTFT chart without TTFTs");
+    const summaryOf = JSON.parse(readFileSync(join(run, "summary.json"), "utf8"));
+    for (const l of summaryOf.levels) {
+      assert.equal(l.ttft_ms.count, 0, l.scenario);
+      assert.equal(l.tpot_ms.count, 0, l.scenario);
+    }
+  });
+
+  it("orders chart legends by load, not by name", async () => {
+    const out = tempDir();
+    const args = ["bench", "--sim-preset", "fast", "--rate", "16,2", "-n", "6", "--baseline", "0"];
+    const bench = await runCli([...args, "--out", out, "-q"]);
+    assert.equal(bench.code, 0, bench.stderr);
+    const run = join(out, readdirSync(out)[0] as string);
+    const report = await runCli(["report", run]);
+    assert.equal(report.code, 0, report.stderr);
+    const html = readFileSync(join(run, "report.html"), "utf8");
+    const figure = html.slice(html.indexOf('<figure id="chart-ttft-cdf"'));
+    const legend = [...figure.matchAll(/role-legend-label[^>]*><text[^>]*>([^<]+)<\/text>/g)].map(
+      (m) => m[1],
+    );
+    assert.deepEqual(legend.slice(0, 2), ["rate=2", "rate=16"]);
+  });
+
   it("a folder that is not a run exits 2 with one line", async () => {
     const r = await runCli(["report", tempDir()]);
     assert.equal(r.code, 2);

@@ -30,6 +30,21 @@ function load(l: ReportInput["levels"][number]): number {
   return l.summary.concurrency ?? l.summary.rate ?? 0;
 }
 
+/**
+ * Colour by level, the legend in load order (a nominal field would sort "rate=16" before "rate=2"),
+ * with a palette of 20 when 10 colours would repeat.
+ */
+function levelColor(r: ReportInput, title: string | null = "level"): ChartSpec {
+  const order = [...new Set([...r.levels].sort((a, b) => load(a) - load(b)).map((l) => l.summary.scenario))];
+  return {
+    field: "scenario",
+    type: "nominal",
+    title,
+    sort: order,
+    ...(order.length > 10 ? { scale: { scheme: "tableau20" } } : {}),
+  };
+}
+
 export function latencyVsLoad(r: ReportInput): Chart {
   const values = r.levels.flatMap((l) => {
     const s = l.summary;
@@ -62,6 +77,7 @@ function cdfChart(
   id: string,
   title: string,
   axisTitle: string,
+  share: string,
 ): Chart {
   const values = r.levels.flatMap((l) => {
     const d = Distribution.fromJSON(l.summary.distributions[key]);
@@ -80,15 +96,22 @@ function cdfChart(
       mark: { type: "line", interpolate: "step-after" },
       encoding: {
         x: { field: "ms", type: "quantitative", title: axisTitle, scale: { type: "log" } },
-        y: { field: "share", type: "quantitative", title: "share of requests", axis: { format: "%" } },
-        color: { field: "scenario", type: "nominal", title: "level" },
+        y: { field: "share", type: "quantitative", title: share, axis: { format: "%" } },
+        color: levelColor(r),
       },
     }),
   };
 }
 
 export function ttftCdf(r: ReportInput): Chart {
-  return cdfChart(r, "ttft_ms", "ttft-cdf", "TTFT distribution (CDF)", "TTFT (ms, log scale)");
+  return cdfChart(
+    r,
+    "ttft_ms",
+    "ttft-cdf",
+    "TTFT distribution (CDF)",
+    "TTFT (ms, log scale)",
+    "share of requests",
+  );
 }
 
 export function itlDistribution(r: ReportInput): Chart {
@@ -98,6 +121,7 @@ export function itlDistribution(r: ReportInput): Chart {
     "itl-cdf",
     "Inter-token latency distribution (CDF)",
     "ITL per token (ms, log scale)",
+    "share of token gaps",
   );
 }
 
@@ -115,7 +139,7 @@ export function timeline(r: ReportInput): Chart {
             x: { field: "start_s", type: "quantitative", title: "seconds since the run began" },
             x2: { field: "end_s" },
             y: { field: "index", type: "quantitative", title: "request" },
-            color: { field: "scenario", type: "nominal", title: "level" },
+            color: levelColor(r),
           },
         },
         {
@@ -123,7 +147,7 @@ export function timeline(r: ReportInput): Chart {
           encoding: {
             x: { field: "first_s", type: "quantitative" },
             y: { field: "index", type: "quantitative" },
-            color: { field: "scenario", type: "nominal" },
+            color: levelColor(r),
           },
         },
       ],
@@ -183,6 +207,7 @@ export function goodputPerLevel(r: ReportInput): Chart {
   };
 }
 
+/** The charts with something to draw: a run without streaming has no TTFT or ITL distribution. */
 export function allCharts(r: ReportInput): Chart[] {
   return [
     latencyVsLoad(r),
@@ -192,7 +217,7 @@ export function allCharts(r: ReportInput): Chart[] {
     inFlight(r),
     tokenRate(r),
     goodputPerLevel(r),
-  ];
+  ].filter((c) => ((c.spec.data as { values?: unknown[] } | undefined)?.values?.length ?? 1) > 0);
 }
 
 /** The charts report.md embeds as SVG files. */

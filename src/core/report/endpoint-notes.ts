@@ -41,6 +41,16 @@ export function holdingLevel(levels: ReportLevel[]): ReportLevel | undefined {
   return best;
 }
 
+/** A figure the run has: a run without streaming has no TTFT, TPOT or ITL (null once read back). */
+function has(v: number | null | undefined): v is number {
+  return typeof v === "number" && Number.isFinite(v);
+}
+
+/** "concurrency 40" or "40 req/s", from a capacity search's mode. */
+function capacityLoad(value: number, mode: string): string {
+  return mode === "concurrency" ? `concurrency ${fmtNum(value)}` : `${fmtNum(value)} req/s`;
+}
+
 function meanTokens(l: ReportLevel): number {
   return Math.round(l.summary.output_tokens.mean);
 }
@@ -61,7 +71,7 @@ export function sloStatement(r: ReportInput): Section {
   const base = sorted[0].summary;
   const statement = `p95 HTTP latency for a ${meanTokens(hold)}-token generation on this endpoint should be <= ${fmtMs(x)} ${bound}.`;
   const why = [
-    `At ${loadName(s.scenario)} the measured p95 wall time was ${fmtMs(s.wall_ms.p95)} (p50 ${fmtMs(s.wall_ms.p50)}) over ${s.n} requests, with p95 TTFT ${fmtMs(s.ttft_ms.p95)} and p95 TPOT ${fmtMs(s.tpot_ms.p95)}; ${fmtMs(x)} adds ${fmtPct(HEADROOM)} headroom, rounded up.`,
+    `At ${loadName(s.scenario)} the measured p95 wall time was ${fmtMs(s.wall_ms.p95)} (p50 ${fmtMs(s.wall_ms.p50)}) over ${s.n} requests${has(s.ttft_ms.p95) ? `, with p95 TTFT ${fmtMs(s.ttft_ms.p95)}${has(s.tpot_ms.p95) ? ` and p95 TPOT ${fmtMs(s.tpot_ms.p95)}` : ""}` : ""}; ${fmtMs(x)} adds ${fmtPct(HEADROOM)} headroom, rounded up.`,
     `${cap(loadName(s.scenario))} is the highest load tried whose p95 stayed within ${fmtPct(HOLD_MARGIN)} of the lightest level's (${fmtMs(base.wall_ms.p95)} at ${loadName(base.scenario)}) with no failed requests.`,
   ];
   if (next) {
@@ -71,7 +81,7 @@ export function sloStatement(r: ReportInput): Section {
   }
   if (r.capacity && r.capacity.capacity !== null) {
     why.push(
-      `The capacity search found the SLO objectives held up to ${fmtNum(r.capacity.capacity)} (${r.capacity.mode}).`,
+      `The capacity search found the SLO objectives held up to ${capacityLoad(r.capacity.capacity, r.capacity.mode)}.`,
     );
   }
   return { title: "SLO statement", paragraphs: [`**${statement}**`, ...why] };
@@ -81,9 +91,12 @@ export function ttftVersusHttp(r: ReportInput): Section {
   const hold = holdingLevel(r.levels);
   if (!hold) return { title: "TTFT vs HTTP latency", paragraphs: ["No successful requests to compare."] };
   const s = hold.summary;
+  const streamed = has(s.ttft_ms.p50);
   const share = s.ttft_ms.p50 / s.wall_ms.p50;
   const paragraphs = [
-    `At ${loadName(s.scenario)}, the first token arrived after ${fmtMs(s.ttft_ms.p50)} (p50) of a ${fmtMs(s.wall_ms.p50)} HTTP request: streaming shows output ${fmtMs(s.wall_ms.p50 - s.ttft_ms.p50)} (${fmtPct(1 - share)}) sooner than a client that waits for the whole body.`,
+    streamed
+      ? `At ${loadName(s.scenario)}, the first token arrived after ${fmtMs(s.ttft_ms.p50)} (p50) of a ${fmtMs(s.wall_ms.p50)} HTTP request: streaming shows output ${fmtMs(s.wall_ms.p50 - s.ttft_ms.p50)} (${fmtPct(1 - share)}) sooner than a client that waits for the whole body.`
+      : `This run did not stream, so it has no TTFT: at ${loadName(s.scenario)} a client saw nothing of the answer until the whole body had come, ${fmtMs(s.wall_ms.p50)} (p50) after the request.`,
   ];
   const b = r.baseline;
   if (b && b.tiny_wall_ms.count > 0 && b.plain_wall_ms.count > 0) {
@@ -91,15 +104,20 @@ export function ttftVersusHttp(r: ReportInput): Section {
     paragraphs.push(
       `Plain HTTP, one request at a time: a full non-streaming answer took ${fmtMs(b.plain_wall_ms.p50)} (p50); a one-token answer ${fmtMs(fixed)}, the fixed cost of HTTP, queueing and prefill. That is ${fmtPct(fixed / b.plain_wall_ms.p50)} of the full answer; the rest is decoding.`,
     );
-    paragraphs.push(
-      `Rule of thumb for this endpoint: latency ≈ ${fmtMs(fixed)} + ${fmtMs(s.tpot_ms.p50)} per output token at ${loadName(s.scenario)} (${meanTokens(hold)} tokens: ${fmtMs(fixed + s.tpot_ms.p50 * Math.max(0, meanTokens(hold) - 1))} predicted, ${fmtMs(s.wall_ms.p50)} measured).`,
-    );
-  } else {
+    if (has(s.tpot_ms.p50)) {
+      paragraphs.push(
+        `Rule of thumb for this endpoint: latency ≈ ${fmtMs(fixed)} + ${fmtMs(s.tpot_ms.p50)} per output token after the first at ${loadName(s.scenario)} (${meanTokens(hold)} tokens: ${fmtMs(fixed + s.tpot_ms.p50 * Math.max(0, meanTokens(hold) - 1))} predicted, ${fmtMs(s.wall_ms.p50)} measured).`,
+      );
+    }
+  } else if (streamed && has(s.tpot_ms.p50)) {
     paragraphs.push(
       `Rule of thumb for this endpoint: latency ≈ ${fmtMs(s.ttft_ms.p50)} + ${fmtMs(s.tpot_ms.p50)} per output token after the first at ${loadName(s.scenario)}.`,
     );
   }
-  const withServer = r.levels.filter((l) => l.server?.ttft_mean_ms !== undefined);
+  // The gap needs the client's TTFT too: a run without streaming has none.
+  const withServer = r.levels.filter(
+    (l) => l.server?.ttft_mean_ms !== undefined && has(l.summary.ttft_ms.mean),
+  );
   if (withServer.length > 0) {
     paragraphs.push(
       `Network, HTTP and client overhead (client mean TTFT minus the server's own mean TTFT, from ${withServer[0]?.server?.names.ttft ?? "its metrics"}): ${withServer
@@ -120,7 +138,7 @@ export function concurrencyEffect(r: ReportInput): Section {
   if (first && sorted.length > 1) {
     for (const l of sorted.slice(1)) {
       paragraphs.push(
-        `${loadName(first.summary.scenario)} -> ${loadName(l.summary.scenario)}: p50 wall ${fmtMs(first.summary.wall_ms.p50)} -> ${fmtMs(l.summary.wall_ms.p50)} (${relChange(first.summary.wall_ms.p50, l.summary.wall_ms.p50)}), p95 TTFT ${fmtMs(first.summary.ttft_ms.p95)} -> ${fmtMs(l.summary.ttft_ms.p95)} (${relChange(first.summary.ttft_ms.p95, l.summary.ttft_ms.p95)}), throughput ${fmtNum(first.summary.output_token_throughput, 1)} -> ${fmtNum(l.summary.output_token_throughput, 1)} tokens/s.`,
+        `${loadName(first.summary.scenario)} -> ${loadName(l.summary.scenario)}: p50 wall ${fmtMs(first.summary.wall_ms.p50)} -> ${fmtMs(l.summary.wall_ms.p50)} (${relChange(first.summary.wall_ms.p50, l.summary.wall_ms.p50)}), ${has(first.summary.ttft_ms.p95) && has(l.summary.ttft_ms.p95) ? `p95 TTFT ${fmtMs(first.summary.ttft_ms.p95)} -> ${fmtMs(l.summary.ttft_ms.p95)} (${relChange(first.summary.ttft_ms.p95, l.summary.ttft_ms.p95)}), ` : ""}throughput ${fmtNum(first.summary.output_token_throughput, 1)} -> ${fmtNum(l.summary.output_token_throughput, 1)} tokens/s.`,
       );
     }
   } else {
@@ -139,8 +157,13 @@ export function whatToWatch(r: ReportInput): Section {
   const server = [...sorted].reverse().find((l) => l.server)?.server;
   const bullets: string[] = [];
   if (top && hold) {
+    // The holding level and the heaviest one, once each when they are the same level.
+    const readings = (pick: (l: ReportLevel) => number) =>
+      [...new Set([hold, top])].map((l) => `${fmtMs(pick(l))} at ${loadName(l.summary.scenario)}`).join(", ");
     bullets.push(
-      `Client TTFT p95 (streamslo, or the proxy's streamslo_ttft_seconds): the user-facing SLI. ${fmtMs(hold.summary.ttft_ms.p95)} at ${loadName(hold.summary.scenario)}, ${fmtMs(top.summary.ttft_ms.p95)} at ${loadName(top.summary.scenario)}.`,
+      has(hold.summary.ttft_ms.p95)
+        ? `Client TTFT p95 (streamslo, or the proxy's streamslo_ttft_seconds): the user-facing SLI. ${readings((l) => l.summary.ttft_ms.p95)}.`
+        : `Client E2E p95 (streamslo, or the proxy's streamslo_e2e_seconds): the user-facing SLI of answers that are not streamed. ${readings((l) => l.summary.wall_ms.p95)}.`,
     );
   }
   if (server) {
@@ -164,7 +187,7 @@ export function whatToWatch(r: ReportInput): Section {
       "The server's own queue length and TTFT histogram (vllm:num_requests_waiting, vllm:time_to_first_token_seconds or your server's equivalents): none were scraped in this run; pass --server-metrics so the report can split network from runtime.",
     );
   }
-  if (top) {
+  if (top && has(top.summary.itl_token_ms.p99)) {
     bullets.push(
       `Inter-token latency p99 and jitter (streamslo itl, jitter): decode stalls that TTFT hides. p99 ITL ${fmtMs(top.summary.itl_token_ms.p99)}, median jitter ${fmtMs(top.summary.jitter_ms.p50)} at ${loadName(top.summary.scenario)}.`,
     );
@@ -183,13 +206,15 @@ export function hypotheses(r: ReportInput): Section {
   if (first && last && first !== last) {
     const ttftGrowth = last.ttft_ms.p95 / first.ttft_ms.p95;
     const tpotGrowth = last.tpot_ms.p50 / first.tpot_ms.p50;
-    if (ttftGrowth > 2 * tpotGrowth) {
+    if (!has(ttftGrowth) || !has(tpotGrowth)) {
+      // Without streaming there is no TTFT or TPOT to tell queueing from decoding.
+    } else if (ttftGrowth > 2 * tpotGrowth) {
       bullets.push(
         `Admission queueing dominates at high load: p95 TTFT grew ${fmtNum(ttftGrowth, 1)}x from ${loadName(first.scenario)} to ${loadName(last.scenario)} while p50 TPOT grew only ${fmtNum(tpotGrowth, 1)}x. Test: raise the server's batch size (max_num_seqs) or add a replica and re-run ${loadName(last.scenario)}.`,
       );
     } else {
       bullets.push(
-        `Decode batching is the main cost of load: p50 TPOT grew ${fmtNum(tpotGrowth, 1)}x from ${loadName(first.scenario)} to ${loadName(last.scenario)}, as much as p95 TTFT (${fmtNum(ttftGrowth, 1)}x). Test: compare with a smaller batch limit, or a faster GPU, at ${loadName(last.scenario)}.`,
+        `Decode batching is a main cost of load: p50 TPOT grew ${fmtNum(tpotGrowth, 1)}x from ${loadName(first.scenario)} to ${loadName(last.scenario)}, and p95 TTFT ${fmtNum(ttftGrowth, 1)}x, not twice as much, so admission queueing does not dominate. Test: compare with a smaller batch limit, or a faster GPU, at ${loadName(last.scenario)}.`,
       );
     }
     const failed = last.error + last.incomplete;
@@ -206,10 +231,17 @@ export function hypotheses(r: ReportInput): Section {
     }
   }
   const jitter = last?.jitter_ms.p95;
-  if (last && jitter !== undefined && Number.isFinite(jitter)) {
+  if (last && has(jitter) && has(last.tpot_ms.p50)) {
     bullets.push(
       `Token pacing is ${jitter > last.tpot_ms.p50 ? "uneven" : "steady"}: p95 per-request jitter is ${fmtMs(jitter)} against a p50 TPOT of ${fmtMs(last.tpot_ms.p50)} at ${loadName(last.scenario)}. Test: an SLO with a fluidity objective (fluidity avg >= 0.9) would show whether readers notice.`,
     );
+  }
+  if (bullets.length === 0) {
+    const why =
+      first && !has(first.ttft_ms.p95)
+        ? "This run did not stream, so it cannot tell admission queueing from decoding: run it streamed to see which grows with load."
+        : "One load level gives nothing to compare: run several to see what grows with load.";
+    return { title: "Hypotheses for future work", paragraphs: [why] };
   }
   return { title: "Hypotheses for future work", paragraphs: [], bullets: bullets.slice(0, 3) };
 }
@@ -225,13 +257,20 @@ export function sreBullets(r: ReportInput): Section {
       bullets: [],
     };
   const s = hold.summary;
-  const ttftAlert = roundUpNice(s.ttft_ms.p95 * (1 + HEADROOM));
+  // Without streaming the alert is on what the user waits for: the whole answer.
+  const [sli, measured] = has(s.ttft_ms.p95) ? ["TTFT", s.ttft_ms.p95] : ["E2E", s.wall_ms.p95];
+  const alertAt = roundUpNice(measured * (1 + HEADROOM));
   const bound =
-    s.concurrency !== undefined ? `${s.concurrency} concurrent streams` : `${fmtNum(s.rate ?? 0)} req/s`;
+    s.concurrency !== undefined
+      ? `${s.concurrency} concurrent stream${s.concurrency === 1 ? "" : "s"}`
+      : `${fmtNum(s.rate ?? 0)} req/s`;
   const failedShare = (top.error + top.incomplete) / Math.max(1, top.n);
+  const next = sorted[sorted.indexOf(hold) + 1]?.summary;
   const bullets = [
-    `Alert on p95 TTFT above ${fmtMs(ttftAlert)} for 5 minutes: ${fmtPct(HEADROOM)} over the ${fmtMs(s.ttft_ms.p95)} measured at ${loadName(s.scenario)}.`,
-    `Scale out before ${bound} per replica: beyond it p95 wall rose to ${fmtMs(top.wall_ms.p95)} at ${loadName(top.scenario)} (${relChange(s.wall_ms.p95, top.wall_ms.p95)}).`,
+    `Alert on p95 ${sli} above ${fmtMs(alertAt)} for 5 minutes: ${fmtPct(HEADROOM)} over the ${fmtMs(measured)} measured at ${loadName(s.scenario)}.`,
+    next
+      ? `Scale out beyond ${bound} per replica: at the next load tried, ${loadName(next.scenario)}, p95 wall was ${fmtMs(next.wall_ms.p95)} (${relChange(s.wall_ms.p95, next.wall_ms.p95)}).`
+      : `Plan for up to ${bound} per replica: the highest load this run tried, so the limit may lie higher; run heavier levels to find it.`,
     `Budget errors from the measured baseline: ${top.error + top.incomplete} of ${top.n} requests (${fmtPct(failedShare, 1)}) failed at the highest load and ${s.error + s.incomplete} of ${s.n} at ${loadName(s.scenario)}; goodput there was ${fmtPct(s.goodput.share, 1)}.`,
   ];
   return { title: "For the SRE", paragraphs: [], bullets };

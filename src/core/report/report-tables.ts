@@ -64,7 +64,9 @@ export function serverTable(r: ReportInput): Table | undefined {
       "peak KV cache",
     ],
     rows: rows.map(({ summary: s, server: v }) => {
-      const gap = v?.ttft_mean_ms !== undefined ? s.ttft_ms.mean - v.ttft_mean_ms : Number.NaN;
+      // No gap without the client's own TTFT (a run without streaming reads back null there).
+      const client = Number.isFinite(s.ttft_ms.mean) ? s.ttft_ms.mean : Number.NaN;
+      const gap = v?.ttft_mean_ms !== undefined ? client - v.ttft_mean_ms : Number.NaN;
       return [
         loadName(s.scenario),
         fmtMs(s.ttft_ms.mean),
