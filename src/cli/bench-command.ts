@@ -328,7 +328,7 @@ async function serverObserver(f: BenchFlags, origin: string, model: string) {
 function exitCode(stop: StopReason | undefined, levels: LevelResult[], capacity?: CapacityResult): number {
   if (stop?.kind === "fatal") {
     process.stderr.write(
-      `streamslo: every request failed with ${stop.error.code}: ${stop.error.message}. Check --url, --model and --api-key.\n`,
+      `streamslo: every request failed with ${stop.error.code}: ${stop.error.message.replace(/\.$/, "")}. Check --url, --model and --api-key.\n`,
     );
     return EXIT.endpoint;
   }

@@ -132,3 +132,16 @@ export function compare(observed: number, op: Comparison, value: number): boolea
       return observed !== value;
   }
 }
+
+/**
+ * An objective's observed value in its own terms: a rate written as a percentage ("error_rate < 1%")
+ * as one, a time through `time` (ms), counts and ratios as plain numbers.
+ */
+export function observedText(v: number | null, objective: string, time: (ms: number) => string): string {
+  if (v === null) return "no data";
+  const metric = objective.trim().split(/[\s<>=!]/)[0] ?? "";
+  if ((RATE_METRICS as readonly string[]).includes(metric) && objective.includes("%"))
+    return `${Number((100 * v).toPrecision(4))}%`;
+  const field = (DISTRIBUTION_METRICS as Record<string, string>)[metric];
+  return field?.endsWith("_ms") ? time(v) : Number(v.toPrecision(4)).toString();
+}

@@ -1,5 +1,6 @@
 import type { Stats } from "../core/histogram.js";
 import type { LevelSummary } from "../core/level-aggregate.js";
+import { observedText } from "../core/objective.js";
 import type { LevelResult } from "../load/bench-run.js";
 
 /** One CSV/Markdown column: header and how to read it from a level. */
@@ -187,13 +188,6 @@ export function errorLines(results: LevelResult[]): string[] {
     );
 }
 
-function observed(v: number | null, objective: string): string {
-  if (v === null) return "no data";
-  if (/rate|goodput|quality|fluidity/.test(objective.split(/\s/)[0] ?? ""))
-    return Number(v.toPrecision(4)).toString();
-  return ms(v);
-}
-
 /** A matrix of objectives (rows) by level (columns): observed value and pass/FAIL. */
 export function objectivesTable(results: LevelResult[]): string {
   const withObjectives = results.filter((r) => r.objectives.length > 0);
@@ -204,7 +198,7 @@ export function objectivesTable(results: LevelResult[]): string {
     o.objective,
     ...withObjectives.map((r) => {
       const x = r.objectives[i];
-      return x ? `${observed(x.observed, x.objective)} ${x.pass ? "pass" : "FAIL"}` : "-";
+      return x ? `${observedText(x.observed, x.objective, ms)} ${x.pass ? "pass" : "FAIL"}` : "-";
     }),
   ]);
   return alignedTable(header, rows);

@@ -27,12 +27,16 @@ describe("the SLO gate", () => {
       "ttft p(95) < 5s",
       "--slo",
       "goodput >= 0.9",
+      "--slo",
+      "error_rate < 1%",
       "--out",
       tempDir(),
     ]);
     assert.equal(pass.code, 0, pass.stderr);
     assert.match(pass.stdout, /^ttft p\(95\) < 5s\s+[\d.]+ pass$/m);
     assert.match(pass.stdout, /^goodput >= 0.9\s+1 pass$/m);
+    // A rate written as a percentage is shown as one.
+    assert.match(pass.stdout, /^error_rate < 1%\s+0% pass$/m);
 
     const out = tempDir();
     const fail = await runCli([

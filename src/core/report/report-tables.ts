@@ -1,3 +1,4 @@
+import { observedText } from "../objective.js";
 import { fmtMs, fmtNum, fmtPct, loadName } from "./numbers.js";
 import type { ReportInput } from "./report-input.js";
 
@@ -93,8 +94,7 @@ export function objectivesTable(r: ReportInput): Table | undefined {
       ...withObjectives.map((l) => {
         const x = l.objectives[i];
         if (!x) return "-";
-        const v = x.observed === null ? "no data" : fmtNum(x.observed, 3);
-        return `${v} ${x.pass ? "pass" : "FAIL"}`;
+        return `${observedText(x.observed, x.objective, fmtMs)} ${x.pass ? "pass" : "FAIL"}`;
       }),
     ]),
   };
