@@ -1,4 +1,4 @@
-import { appendFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Clock } from "../client/clock.js";
 import { generationDispatcher } from "../client/dispatcher.js";
@@ -8,7 +8,13 @@ import type { ArrivalProcess } from "../core/arrivals.js";
 import { redactUrlSecrets } from "../core/redact.js";
 import { needsText } from "../core/slo-spec.js";
 import { type Baseline, measureBaseline } from "../load/baseline.js";
-import { BenchRunner, type LevelResult, type LoadLevel, type StopReason } from "../load/bench-run.js";
+import {
+  BenchRunner,
+  isFatalCode,
+  type LevelResult,
+  type LoadLevel,
+  type StopReason,
+} from "../load/bench-run.js";
 import { type CapacityResult, findCapacity } from "../load/capacity-search.js";
 import { ServerObserver } from "../load/server-observer.js";
 import { runAutoSweep } from "../load/sweep.js";
@@ -84,6 +90,39 @@ type Plan =
   | { kind: "sweep" }
   | { kind: "capacity"; mode: "rate" | "concurrency" };
 
+/**
+ * The most streams and requests per second one client process is allowed to drive. Far below what
+ * would exhaust it: at 100,000 users the warm-up alone (one request each) froze the process, Ctrl-C
+ * included, and a rate of 1e9 scheduled a billion warm-up arrivals. The bench section of the README
+ * measures the client up to 1,024 streams and 2,000 req/s.
+ */
+const MAX_STREAMS = 10_000;
+const MAX_RATE = 10_000;
+
+function checkLoadBounds(f: BenchFlags): void {
+  const over = (values: number[] | undefined, max: number) => values?.find((v) => v > max);
+  const c = over(
+    [...(f.concurrency ?? []), f.maxConcurrency ?? 0, f.sweepMaxConcurrency].concat(
+      f.capacityMode === "concurrency" ? [f.capacityStart, f.capacityMax] : [],
+    ),
+    MAX_STREAMS,
+  );
+  if (c !== undefined)
+    throw new UsageError(
+      `${c} concurrent streams is more than one client process drives (at most ${MAX_STREAMS})`,
+    );
+  const r = over(
+    (f.rate ?? []).concat(f.capacityMode !== "concurrency" ? [f.capacityStart, f.capacityMax] : []),
+    MAX_RATE,
+  );
+  if (r !== undefined)
+    throw new UsageError(`${r} requests/s is more than one client process sends (at most ${MAX_RATE})`);
+  if (f.findCapacity && f.capacityStart > f.capacityMax)
+    throw new UsageError(
+      `--capacity-start ${f.capacityStart} is above --capacity-max ${f.capacityMax}; start below the maximum`,
+    );
+}
+
 /** Checks that the load flags make one coherent plan; all before any load is sent. */
 function loadPlan(f: BenchFlags, hasObjectives: boolean): Plan {
   const chosen = [
@@ -109,14 +148,19 @@ function loadPlan(f: BenchFlags, hasObjectives: boolean): Plan {
 }
 
 export async function benchCommand(f: BenchFlags): Promise<number> {
+  checkLoadBounds(f);
   if (f.protocol !== undefined && f.protocol !== "openai") return speechBenchCommand(f);
   if (f.csv !== undefined) {
+    if (statSync(f.csv, { throwIfNoEntry: false })?.isDirectory())
+      throw new UsageError(`--csv ${f.csv}: it is a folder, not a file (EISDIR); name a file in it`);
     const header = csvHeaderOf(f.csv);
     if (header !== undefined && header !== CSV_HEADER) {
       throw new UsageError(
         `--csv ${f.csv} has a different header; name a new file or one written by this version`,
       );
     }
+    // Found unwritable now, not after the whole run.
+    appendFileSync(f.csv, "");
   }
   const slo = loadSlo(f.slo);
   const plan = loadPlan(f, (slo?.objectives.length ?? 0) > 0);
@@ -346,6 +390,17 @@ function exitCode(stop: StopReason | undefined, levels: LevelResult[], capacity?
     return EXIT.sloFailed;
   }
   if (capacity) return capacity.capacity === undefined ? EXIT.sloFailed : EXIT.ok;
+  // Too few requests for the early stop above (it waits for three), all failed with a code that
+  // retrying cannot fix: the same verdict. Other failures (a 500, a reset) are the endpoint's measured state.
+  const codes = new Map<string, number>();
+  for (const l of levels)
+    for (const [code, n] of Object.entries(l.summary.errors_by_code))
+      codes.set(code, (codes.get(code) ?? 0) + n);
+  if (codes.size > 0 && levels.every((l) => l.summary.ok === 0) && [...codes.keys()].every(isFatalCode)) {
+    const list = [...codes].map(([code, n]) => `${code} x${n}`).join(", ");
+    process.stderr.write(`streamslo: every request failed (${list}). Check --url, --model and --api-key.\n`);
+    return EXIT.endpoint;
+  }
   const failed = levels.filter((l) => l.objectives.some((o) => !o.pass));
   if (failed.length > 0) {
     process.stderr.write(`streamslo: SLO failed at ${failed.map((l) => l.summary.scenario).join(", ")}\n`);

@@ -3,7 +3,9 @@ import { sloJsonSchema } from "../core/slo-schema.js";
 import { VERSION } from "../version.js";
 import { type BenchFlags, benchCommand } from "./bench-command.js";
 import { EndpointError, EXIT, UsageError } from "./exit-codes.js";
+import { fileProblem } from "./file-errors.js";
 import {
+  durationOrZeroSeconds,
   durationSeconds,
   hostPort,
   nonNegativeInt,
@@ -13,6 +15,8 @@ import {
   positiveNumber,
   positiveNumberList,
   probability,
+  timeLimitSeconds,
+  timeScale,
 } from "./option-parsers.js";
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -72,7 +76,12 @@ function program(setExit: (code: number) => void): Command {
           ]),
         )
         .option("--burstiness <b>", "gamma shape: 1 = Poisson, < 1 burstier, > 1 smoother", positiveNumber, 1)
-        .option("--ramp-up <s>", "open loop: seconds to ramp the rate up linearly from 0", durationSeconds, 0)
+        .option(
+          "--ramp-up <s>",
+          "open loop: time to ramp the rate up linearly from 0 (e.g. 30s)",
+          durationOrZeroSeconds,
+          0,
+        )
         .option(
           "--max-concurrency <n>",
           "open loop: cap on requests in flight (the rest queue, and the wait counts)",
@@ -176,12 +185,7 @@ function program(setExit: (code: number) => void): Command {
     .description("write report.md (with SVG charts) and a self-contained report.html for a run folder")
     .argument("<run>", "a run folder written by bench, e.g. runs/20261123-081500-sim")
     .option("--slo <file>", "add the error-budget analysis (table and burn-down chart) for the file's slos")
-    .option(
-      "--time-scale <k>",
-      "with --slo: replay the run as if it lasted k times as long",
-      positiveNumber,
-      1,
-    )
+    .option("--time-scale <k>", "with --slo: replay the run as if it lasted k times as long", timeScale, 1)
     .option("--json", "print the written paths as JSON", false)
     .action(async (run: string, opts: ReportFlags) => setExit(await reportCommand(run, opts)));
 
@@ -218,7 +222,7 @@ function program(setExit: (code: number) => void): Command {
     .option(
       "--time-scale <k>",
       "replay the run as if it lasted k times as long (alert windows are hours)",
-      positiveNumber,
+      timeScale,
       1,
     )
     .option("--json", "print JSON", false)
@@ -252,14 +256,19 @@ function program(setExit: (code: number) => void): Command {
     .option("--max-streams <n>", "streams in flight before answering 429 with Retry-After", positiveInt, 1024)
     .option(
       "--timeout <s>",
-      "seconds to upstream headers, and the longest silence mid-stream",
-      nonNegativeNumber,
+      "time to upstream headers, and the longest silence mid-stream (e.g. 300, 5m; 0: no limit)",
+      timeLimitSeconds,
       300,
     )
     .option("--slo <file>", "SLO file: goodput counters per request criterion")
     .option("--log-file <file>", "JSON request log (default: stdout)")
     .option("--otlp-endpoint <url>", "export spans over OTLP/HTTP (default: OTEL_EXPORTER_OTLP_ENDPOINT)")
-    .option("--drain <s>", "on SIGTERM, seconds to let in-flight streams finish", nonNegativeNumber, 30)
+    .option(
+      "--drain <s>",
+      "on SIGTERM, time to let in-flight streams finish (e.g. 30, 1m)",
+      timeLimitSeconds,
+      30,
+    )
     .action(async (opts: ProxyFlags) => setExit(await proxyCommand(opts)));
 
   p.command("doctor")
@@ -309,6 +318,11 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof EndpointError) {
       process.stderr.write(`streamslo: ${redactUrlSecrets(err.message)}\n`);
       return EXIT.endpoint;
+    }
+    const file = fileProblem(err);
+    if (file) {
+      process.stderr.write(`streamslo: ${redactUrlSecrets(file)}\n`);
+      return EXIT.usage;
     }
     process.stderr.write(
       `streamslo: unexpected failure: ${redactUrlSecrets(String((err as Error).stack ?? err))}\n`,

@@ -21,6 +21,30 @@ export function durationSeconds(value: string): number {
   return ms / 1000;
 }
 
+/** The longest timer Node sets (2^31 - 1 ms); past it a timer fires at once. */
+const MAX_TIMER_S = 2_147_483;
+
+/** Like durationSeconds, and 0 too (a ramp of none). */
+export function durationOrZeroSeconds(value: string): number {
+  return value.trim() === "0" ? 0 : durationSeconds(value);
+}
+
+/** A time limit in seconds like durationSeconds ("90", "90s", "2m"), where 0 means no limit. */
+export function timeLimitSeconds(value: string): number {
+  const s = durationOrZeroSeconds(value);
+  if (s === 0) return 0;
+  if (s > MAX_TIMER_S)
+    throw new InvalidArgumentError(`at most ${MAX_TIMER_S} s (24 days); 0 means no limit.`);
+  return s;
+}
+
+/** A replay's stretch: a run of minutes replayed over a 30-day period needs about 1e4; past 1e6 the replay's steps never end. */
+export function timeScale(value: string): number {
+  const n = positiveNumber(value);
+  if (n > 1e6) throw new InvalidArgumentError("expected a factor between 0 and 1000000.");
+  return n;
+}
+
 /** "0.5,1,2" -> [0.5, 1, 2] */
 export function positiveNumberList(value: string): number[] {
   const out = value.split(",").map((p) => Number(p.trim()));

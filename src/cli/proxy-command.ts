@@ -1,3 +1,4 @@
+import { appendFileSync } from "node:fs";
 import { StreamsloProxy } from "../proxy/proxy-server.js";
 import { UsageError } from "./exit-codes.js";
 import { loadSlo } from "./slo-option.js";
@@ -29,6 +30,21 @@ export async function proxyCommand(f: ProxyFlags): Promise<number> {
   if (upstream.protocol !== "http:" && upstream.protocol !== "https:") {
     throw new UsageError(`--upstream "${f.upstream}" is not an http(s) URL`);
   }
+  if (f.logFile !== undefined) {
+    // Found unwritable now, in one line, rather than as an error event once the proxy runs.
+    try {
+      appendFileSync(f.logFile, "");
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new UsageError(`cannot write --log-file ${f.logFile}: ${e.code ?? e.message}; check the path`);
+    }
+  }
+  const otlp = f.otlpEndpoint ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (otlp !== undefined && !URL.canParse(otlp)) {
+    throw new UsageError(
+      `--otlp-endpoint "${otlp}" is not a URL; pass e.g. --otlp-endpoint http://127.0.0.1:4318`,
+    );
+  }
   const slo = f.slo ? loadSlo([f.slo]) : undefined;
   // The SLO file's rules and dashboards select its service: the proxy's series must carry it too.
   const sloService = slo?.production?.service;
@@ -55,7 +71,7 @@ export async function proxyCommand(f: ProxyFlags): Promise<number> {
     maxBodyBytes: 8 * 1024 * 1024,
     slo,
     logFile: f.logFile,
-    otlpEndpoint: f.otlpEndpoint ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT,
+    otlpEndpoint: otlp,
     drainMs: f.drain * 1000,
   });
   // Listened for before the start-up line: a supervisor that reads it may signal at once.
@@ -67,6 +83,8 @@ export async function proxyCommand(f: ProxyFlags): Promise<number> {
   try {
     urls = await proxy.start();
   } catch (err) {
+    // The listener that did bind must not keep the process serving half a proxy.
+    await proxy.stop();
     const e = err as NodeJS.ErrnoException;
     throw new UsageError(
       `cannot listen: ${e.code ?? e.message} (${e.message}); choose another --listen or --admin-listen port`,

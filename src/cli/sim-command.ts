@@ -1,6 +1,7 @@
 import { startSimServer } from "../sim/sim-server.js";
 import { STT_SIM_PATHS } from "../sim/speech/stt-sim.js";
 import { TTS_SIM_PATH } from "../sim/speech/tts-sim.js";
+import { UsageError } from "./exit-codes.js";
 import { type SimFlags, simParamsFrom } from "./sim-options.js";
 
 export interface SimCommandFlags extends SimFlags {
@@ -10,7 +11,20 @@ export interface SimCommandFlags extends SimFlags {
 /** Runs the simulator until SIGINT/SIGTERM. */
 export async function simCommand(f: SimCommandFlags): Promise<number> {
   const params = simParamsFrom(f);
-  const sim = await startSimServer(params, f.listen.host, f.listen.port);
+  // Listened for before the start-up lines: a supervisor that reads them may signal at once.
+  const stopAsked = new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  let sim: Awaited<ReturnType<typeof startSimServer>>;
+  try {
+    sim = await startSimServer(params, f.listen.host, f.listen.port);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new UsageError(
+      `cannot listen on ${f.listen.host}:${f.listen.port}: ${e.code ?? e.message}; choose another --listen`,
+    );
+  }
   process.stdout.write(
     `streamslo simulator listening on ${sim.baseUrl} (model ${params.model}, preset ${f.simPreset}); metrics at ${sim.origin}/metrics\n`,
   );
@@ -18,10 +32,7 @@ export async function simCommand(f: SimCommandFlags): Promise<number> {
   process.stdout.write(
     `speech: STT WebSocket at ${ws}${STT_SIM_PATHS.vosk} (Vosk), ${ws}${STT_SIM_PATHS.whisperlive} (WhisperLive), ${ws}${STT_SIM_PATHS.deepgram} (Deepgram); TTS at ${sim.origin}${TTS_SIM_PATH}\n`,
   );
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-  });
+  await stopAsked;
   await sim.close();
   return 0;
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { parseSloYaml, type SloSpec, SloSpecError, sloFromObjectives } from "../core/slo-spec.js";
 import { UsageError } from "./exit-codes.js";
+import { fileErrorWords } from "./file-errors.js";
 
 /**
  * `--slo` takes SLO files and inline objectives, each as often as wanted: a value naming an
@@ -20,7 +21,7 @@ export function loadSlo(values: string[]): SloSpec | undefined {
       try {
         text = readFileSync(file, "utf8");
       } catch (err) {
-        throw new UsageError(`cannot read --slo ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+        throw new UsageError(`cannot read --slo ${file}: ${fileErrorWords(err)}`);
       }
       spec = parseSloYaml(text, file);
     }

@@ -8,7 +8,7 @@ import { STT_PROTOCOLS } from "../core/speech/stt-protocols.js";
 import { VOICE_TARGETS, type VoiceTargets } from "../core/speech/voice-targets.js";
 import { durationMs, parseWav, resample, toneUtterance, WavError } from "../core/speech/wav.js";
 import type { LoadLevel } from "../load/bench-run.js";
-import { type SpeechPlan, SpeechRunner, type SpeechTarget } from "../load/speech-run.js";
+import { isFatalSpeechCode, type SpeechPlan, SpeechRunner, type SpeechTarget } from "../load/speech-run.js";
 import { JsonlWriter, runId, writeJson } from "../output/run-files.js";
 import {
   speechCsv,
@@ -24,6 +24,7 @@ import { TTS_SIM_PATH } from "../sim/speech/tts-sim.js";
 import { VERSION } from "../version.js";
 import { type BenchFlags, measuredPerLevel } from "./bench-command.js";
 import { EXIT, UsageError } from "./exit-codes.js";
+import { fileErrorWords } from "./file-errors.js";
 import { interruptSignal } from "./interrupt.js";
 import { Progress } from "./progress.js";
 import { makeRunFolder } from "./run-folder.js";
@@ -38,7 +39,7 @@ function readFile(path: string, flag: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new UsageError(`cannot read ${flag} ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    throw new UsageError(`cannot read ${flag} ${path}: ${fileErrorWords(err)}`);
   }
 }
 
@@ -83,7 +84,8 @@ function speechTarget(f: BenchFlags, sim: SimServer | undefined, apiKey: string 
         sampleRate: sim ? sim.params.speech.tts.sampleRate : f.ttsSampleRate,
         apiKey,
         timeoutMs,
-        maxRequestMs: f.maxRequestTime * 1000,
+        // 0: no limit, as the longest timer there is.
+        maxRequestMs: f.maxRequestTime > 0 ? f.maxRequestTime * 1000 : 2_147_483_647,
       },
     };
   }
@@ -256,11 +258,20 @@ export async function speechBenchCommand(f: BenchFlags): Promise<number> {
   }
   if (stop?.kind === "fatal") {
     process.stderr.write(
-      `streamslo: every stream failed with ${stop.error.code}: ${stop.error.message}. Check --url, --adapter and --api-key.\n`,
+      `streamslo: every stream failed with ${stop.error.code}: ${stop.error.message.replace(/\.$/, "")}. Check --url, --adapter and --api-key.\n`,
     );
     return EXIT.endpoint;
   }
   if (stop?.kind === "interrupted") return EXIT.interrupted;
+  // Too few streams for the early stop above, all failed with a code that retrying cannot fix.
+  const codes = new Map<string, number>();
+  for (const r of results)
+    for (const [code, n] of Object.entries(r.error_codes)) codes.set(code, (codes.get(code) ?? 0) + n);
+  if (codes.size > 0 && results.every((r) => r.ok === 0) && [...codes.keys()].every(isFatalSpeechCode)) {
+    const list = [...codes].map(([code, n]) => `${code} x${n}`).join(", ");
+    process.stderr.write(`streamslo: every stream failed (${list}). Check --url, --adapter and --api-key.\n`);
+    return EXIT.endpoint;
+  }
   if (f.gate && !targetsPass) {
     process.stderr.write("streamslo: a voice target failed (--gate)\n");
     return EXIT.sloFailed;

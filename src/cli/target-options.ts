@@ -8,12 +8,15 @@ import type { LengthDistribution } from "../core/length-distribution.js";
 import { DEFAULT_PROMPT, datasetSource, type PromptSource, type Workload } from "../core/workload.js";
 import { type SimServer, startSimServer } from "../sim/sim-server.js";
 import { EndpointError, UsageError } from "./exit-codes.js";
+import { fileErrorWords } from "./file-errors.js";
 import {
   jsonObject,
   lengthOption,
+  nonNegativeInt,
   nonNegativeNumber,
   positiveInt,
   positiveNumber,
+  timeLimitSeconds,
 } from "./option-parsers.js";
 import { addSimOptions, type SimFlags, simParamsFrom } from "./sim-options.js";
 
@@ -88,14 +91,14 @@ export function addTargetOptions(cmd: Command): Command {
     )
     .option(
       "--timeout <s>",
-      "seconds to wait for headers, and the longest silence mid-stream",
-      nonNegativeNumber,
+      "time to wait for headers, and the longest silence mid-stream (e.g. 120, 2m; 0: no limit)",
+      timeLimitSeconds,
       120,
     )
     .option(
       "--max-request-time <s>",
-      "longest a whole request may take, e.g. a stream that never ends",
-      nonNegativeNumber,
+      "longest a whole request may take, e.g. a stream that never ends (e.g. 600, 10m; 0: no limit)",
+      timeLimitSeconds,
       600,
     )
     .option(
@@ -104,7 +107,7 @@ export function addTargetOptions(cmd: Command): Command {
       positiveNumber,
       64,
     )
-    .option("--seed <n>", "seed for prompts, lengths, dataset order and arrivals", positiveInt, 1);
+    .option("--seed <n>", "seed for prompts, lengths, dataset order and arrivals", nonNegativeInt, 1);
   return addSimOptions(cmd);
 }
 
@@ -120,7 +123,7 @@ export interface Target {
   workload: Workload;
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
-  maxRequestMs: number;
+  maxRequestMs?: number;
   maxResponseBytes: number;
 }
 
@@ -128,7 +131,7 @@ function readText(path: string, flag: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (err) {
-    throw new UsageError(`cannot read ${flag} ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    throw new UsageError(`cannot read ${flag} ${path}: ${fileErrorWords(err)}`);
   }
 }
 
@@ -239,7 +242,7 @@ export async function resolveTarget(f: TargetFlags, signal?: AbortSignal): Promi
     workload: { prompts, output: f.outputTokens, maxTokens: f.maxTokens ?? 64, seed: f.seed },
     headersTimeoutMs: timeoutMs,
     bodyTimeoutMs: timeoutMs,
-    maxRequestMs: f.maxRequestTime * 1000,
+    maxRequestMs: f.maxRequestTime > 0 ? f.maxRequestTime * 1000 : undefined,
     maxResponseBytes: Math.round(f.maxResponseMb * 1024 * 1024),
     generation: {
       api: endpoint.api,

@@ -25,6 +25,7 @@ export type ErrorCode =
   | "stream_error"
   | "empty_response"
   | "not_sse"
+  | "not_audio"
   | "invalid_json"
   | "response_too_large"
   | "aborted"

@@ -83,6 +83,10 @@ const FATAL_CODES = new Set<string>([
   "invalid_json",
 ]);
 const FATAL_AFTER = 3;
+
+export function isFatalCode(code: string): boolean {
+  return FATAL_CODES.has(code);
+}
 const MIN_FOR_ERROR_RATE = 20;
 
 export function levelInfo(level: LoadLevel, stream: boolean): LevelInfo {

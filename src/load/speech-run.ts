@@ -36,7 +36,12 @@ export interface SpeechHooks {
   onLevelEnd?(summary: SpeechLevelSummary): void;
 }
 
-const FATAL = /^(http_4\d\d|connect_refused|dns_failed|tls_failed)$/;
+const FATAL = /^(http_4\d\d|connect_refused|dns_failed|tls_failed|not_audio)$/;
+
+/** Failures that no amount of retrying fixes: wrong URL, wrong key, wrong kind of server. */
+export function isFatalSpeechCode(code: string): boolean {
+  return FATAL.test(code);
+}
 const FATAL_AFTER = 3;
 
 /**

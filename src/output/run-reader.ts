@@ -1,4 +1,4 @@
-import { createReadStream, readFileSync, statSync } from "node:fs";
+import { closeSync, createReadStream, fstatSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import type { LevelSummary } from "../core/level-aggregate.js";
@@ -65,12 +65,21 @@ export async function streamRecords(path: string, onRecord: (r: RequestRecord) =
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   let lineNo = 0;
   let count = 0;
+  // A line that is not JSON: an error, unless it is the last and unfinished (the writer was killed mid-line).
+  let broken: RunReadError | undefined;
   try {
     for await (const line of lines) {
       lineNo++;
       if (line.trim() === "") continue;
+      if (broken) throw broken;
       const where = `${path} line ${lineNo}`;
-      const value = parseJson(line, where);
+      let value: unknown;
+      try {
+        value = parseJson(line, where);
+      } catch (e) {
+        broken = e as RunReadError;
+        continue;
+      }
       const problem = recordProblem(value);
       if (problem) throw new RunReadError(`${where}: not a request record (${problem})`);
       onRecord(value as RequestRecord);
@@ -83,7 +92,24 @@ export async function streamRecords(path: string, onRecord: (r: RequestRecord) =
     lines.close();
     input.destroy();
   }
+  if (broken) {
+    if (endsWithNewline(path)) throw broken;
+    process.stderr.write(
+      `streamslo: warning: ${path} line ${lineNo} is cut off (the run was killed while writing it): read the ${count} records before it\n`,
+    );
+  }
   return count;
+}
+
+function endsWithNewline(path: string): boolean {
+  const fd = openSync(path, "r");
+  try {
+    const size = fstatSync(fd).size;
+    const last = Buffer.alloc(1);
+    return size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] === 10;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function statOf(path: string): "missing" | "file" | "folder" {

@@ -41,6 +41,15 @@ export class RequestLog {
 
   constructor(path?: string) {
     this.out = path ? createWriteStream(path, { flags: "a" }) : process.stdout;
+    // A log that fails (a full disk, a removed folder) is reported once; the proxy keeps relaying.
+    let told = false;
+    this.out.on("error", (e: Error) => {
+      if (told) return;
+      told = true;
+      process.stderr.write(
+        `streamslo proxy: the request log failed (${e.message}); requests are still relayed\n`,
+      );
+    });
   }
 
   write(line: RequestLogLine): void {

@@ -217,7 +217,10 @@ describe("bench sends what the flags ask for", () => {
       assertOneLine(both.stderr, /use only one of --prompt, --prompt-file, --input-tokens and --dataset/);
       const missing = await runCli([...common, "--prompt-file", join(dir, "nope.txt")]);
       assert.equal(missing.code, 2);
-      assertOneLine(missing.stderr, /cannot read --prompt-file .*nope\.txt: ENOENT/);
+      assertOneLine(
+        missing.stderr,
+        /cannot read --prompt-file .*nope\.txt: no such file or folder \(ENOENT\)/,
+      );
     } finally {
       await server.close();
     }
@@ -276,6 +279,53 @@ describe("bench on bad input: one line, a non-zero exit, nothing lost", () => {
     assert.equal(newline.code, 2);
     assertOneLine(newline.stderr, /API key .* holds a line break .*strip it/);
     assert.ok(!newline.stderr.includes("sk-from-file"), "the key is not echoed");
+  });
+
+  it("loads one process cannot drive, impossible searches, unusable --csv and time limits exit 2 at once", async () => {
+    const cases: [string[], RegExp][] = [
+      [
+        ["-c", "100000"],
+        /100000 concurrent streams is more than one client process drives \(at most 10000\)/,
+      ],
+      [["-r", "1e9"], /1000000000 requests\/s is more than one client process sends \(at most 10000\)/],
+      [
+        ["--find-capacity", "--capacity-start", "10", "--capacity-max", "5", "--slo", "ttft p(95)<1s"],
+        /--capacity-start 10 is above --capacity-max 5/,
+      ],
+      [
+        ["--csv", join(tempDir(), "no-such-folder", "x.csv")],
+        /cannot use .*x\.csv: no such file or folder \(ENOENT\)/,
+      ],
+      [["--csv", tempDir()], /it is a folder, not a file \(EISDIR\)/],
+      [["--timeout", "1e7"], /at most 2147483 s/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runCli(["bench", "-n", "1", "--out", tempDir(), ...args], {}, 30_000);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assertOneLine(r.stderr, message);
+    }
+  });
+
+  it("a run in which not one request was answered exits 3, however few it sent", async () => {
+    const r = await runCli([
+      "bench",
+      "--sim-preset",
+      "fast",
+      "--model",
+      "nosuch",
+      "-c",
+      "1",
+      "-n",
+      "1",
+      "-q",
+      "--out",
+      tempDir(),
+    ]);
+    assert.equal(r.code, 3, r.stderr);
+    assertOneLine(
+      r.stderr,
+      /^streamslo: every request failed \(http_404 x1\)\. Check --url, --model and --api-key\.$/,
+    );
   });
 
   it("an --out that cannot hold a folder exits 2 with one line, text and speech, and leaves no process behind", async () => {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { type AddressInfo, createServer } from "node:net";
 import { describe, it } from "node:test";
 import { request } from "undici";
 import { collect, runCli, spawnCli } from "../helpers/cli.js";
@@ -125,5 +126,19 @@ describe("streamslo sim", () => {
     const r = await runCli(["sim", "--listen", "nope"]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /expected HOST:PORT/);
+    // A port already taken: one line, not a stack trace.
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (taken.address() as AddressInfo).port;
+      const busy = await runCli(["sim", "--listen", `127.0.0.1:${port}`], {}, 20_000);
+      assert.equal(busy.code, 2, busy.stderr);
+      assert.equal(
+        busy.stderr,
+        `streamslo: cannot listen on 127.0.0.1:${port}: EADDRINUSE; choose another --listen\n`,
+      );
+    } finally {
+      taken.close();
+    }
   });
 });

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
+import type { AddressInfo } from "node:net";
+import { createServer } from "node:net";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { collect, spawnCli } from "../helpers/cli.js";
+import { collect, runCli, spawnCli } from "../helpers/cli.js";
 
 const SLO = fileURLToPath(new URL("../../../examples/slo-production.yaml", import.meta.url));
 
@@ -42,5 +44,35 @@ describe("streamslo proxy from the command line", () => {
     assert.match(mismatch, /warning: --service chat, but .*select service="chat-assistant": drop --service/);
 
     assert.match(await startLine(), /\(service streamslo\)/);
+  });
+
+  it("bad input exits 2 with one line, and a failed listen leaves no process serving", async () => {
+    const base = ["proxy", "--upstream", "http://127.0.0.1:9", "--listen", "127.0.0.1:0"];
+    const log = await runCli([
+      ...base,
+      "--admin-listen",
+      "127.0.0.1:0",
+      "--log-file",
+      "/nonexistent-dir/log.jsonl",
+    ]);
+    assert.equal(log.code, 2);
+    assert.match(
+      log.stderr,
+      /^streamslo: cannot write --log-file \/nonexistent-dir\/log\.jsonl: ENOENT; check the path\n$/,
+    );
+    const otlp = await runCli([...base, "--admin-listen", "127.0.0.1:0", "--otlp-endpoint", "notaurl"]);
+    assert.equal(otlp.code, 2);
+    assert.match(otlp.stderr, /^streamslo: --otlp-endpoint "notaurl" is not a URL/);
+    // The admin port is taken: the client listener had bound already, and must not keep the process up.
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (taken.address() as AddressInfo).port;
+      const busy = await runCli([...base, "--admin-listen", `127.0.0.1:${port}`], {}, 20_000);
+      assert.equal(busy.code, 2, busy.stderr);
+      assert.match(busy.stderr, /cannot listen: EADDRINUSE/);
+    } finally {
+      taken.close();
+    }
   });
 });

@@ -167,7 +167,7 @@ describe("the SLO gate", () => {
     assert.match(inline.stderr, /ttft needs an aggregation such as p\(95\)/);
     const missing = await runCli([...fast, "--slo", join(dir, "nope.yaml"), "--out", dir]);
     assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /cannot read --slo .*nope\.yaml: ENOENT/);
+    assert.match(missing.stderr, /cannot read --slo .*nope\.yaml: no such file or folder \(ENOENT\)/);
     const capacity = await runCli([...fast, "--find-capacity", "--out", dir]);
     assert.equal(capacity.code, 2);
     assert.match(capacity.stderr, /--find-capacity needs objectives/);

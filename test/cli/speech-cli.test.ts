@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import type { SpeechLevelSummary } from "../../src/core/speech/speech-aggregate.js";
@@ -193,6 +195,51 @@ describe("streamslo bench speech: keys", () => {
 });
 
 describe("streamslo bench speech: bad input", () => {
+  it("a TTS endpoint that answers with a web page is not audio: every stream fails, exit 3", async () => {
+    const page = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      res.end("<!doctype html><html><body>Welcome to nginx!</body></html>".repeat(50));
+    });
+    await new Promise<void>((resolve) => page.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(page.address() as AddressInfo).port}/v1`;
+      const out = tempDir();
+      const r = await runCli(
+        [
+          "bench",
+          "--protocol",
+          "tts-http",
+          "--url",
+          url,
+          "-c",
+          "1",
+          "-n",
+          "2",
+          "--warmup",
+          "0",
+          "--out",
+          out,
+          "--gate",
+        ],
+        {},
+        30_000,
+      );
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stderr, /every stream failed \(not_audio x2\)/);
+      const records = lines(join(runDir(out), "requests.jsonl"));
+      assert.ok(records.length >= 2);
+      for (const rec of records) {
+        assert.equal(rec.outcome, "error");
+        assert.match(
+          String((rec.error as { message: string }).message),
+          /expected audio, got text\/html: "<!doctype html>/,
+        );
+      }
+    } finally {
+      page.close();
+    }
+  });
+
   it("a missing or float WAV, or an http URL for stt-ws, is one line and exit 2", async () => {
     const dir = tempDir();
     const float = join(dir, "float.wav");
@@ -208,7 +255,10 @@ describe("streamslo bench speech: bad input", () => {
     h.writeUInt32LE(4, 40);
     writeFileSync(float, h);
     for (const [args, pattern] of [
-      [["--audio", join(dir, "nope.wav")], /cannot read --audio .*nope\.wav: ENOENT/],
+      [
+        ["--audio", join(dir, "nope.wav")],
+        /cannot read --audio .*nope\.wav: no such file or folder \(ENOENT\)/,
+      ],
       [["--audio", float], /32-bit float; streamslo reads 16-bit PCM/],
       [["--url", "http://127.0.0.1:9/"], /needs a ws: or wss: URL/],
     ] as const) {

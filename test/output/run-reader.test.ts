@@ -109,11 +109,21 @@ describe("readRun", () => {
       assert.match(e.message, new RegExp(`^${escapeRegExp(path)} line 3: not valid JSON \\(`));
       return true;
     });
+    // A bad line followed by good ones is an error wherever it is.
+    const middle = writeRun("bad-middle", [], `${good}\n{"scenario": "c=2"\n${good}\n`);
+    await assert.rejects(readRun(middle), /line 2: not valid JSON/);
     const notRecord = writeRun("not-record", [], `${good}\n[1, 2]\n`);
     await rejectsWith(
       notRecord,
       `${join(notRecord, "requests.jsonl")} line 2: not a request record (not an object)`,
     );
+  });
+
+  it("reads the records before a last line that was cut off mid-write, and says so", async () => {
+    const good = JSON.stringify(record(1));
+    const dir = writeRun("cut", [], `${good}\n${good}\n{"scenario": "c=2", "ph`);
+    const run = await readRun(dir);
+    assert.equal(run.records, 2);
   });
 
   it("says what a summary.json lacks", async () => {

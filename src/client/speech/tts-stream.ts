@@ -72,6 +72,14 @@ export async function streamTts(
       rec.error = { code: `http_${res.statusCode}`, message: `the server answered HTTP ${res.statusCode}` };
       return rec;
     }
+    // A page or a JSON answer is not speech, however many bytes it has (audio/*, octet-stream or none pass).
+    const type = String(res.headers["content-type"] ?? "").toLowerCase();
+    if (/^text\/|json|xml|html/.test(type)) {
+      const head = (await res.body.text()).slice(0, 60).replace(/\s+/g, " ");
+      rec.outcome = "error";
+      rec.error = { code: "not_audio", message: `expected audio, got ${type.split(";")[0]}: "${head}"` };
+      return rec;
+    }
     for await (const chunk of res.body as AsyncIterable<Buffer>) {
       const now = clock.now();
       let audio = chunk.length;
