@@ -44,7 +44,7 @@ export function budgetResults(
  * the alerts that would have fired and when, and when the budget would run out at this rate.
  */
 export async function budgetCommand(dir: string | undefined, f: BudgetFlags): Promise<number> {
-  const spec = productionSpec(f.slo);
+  const spec = productionSpec(f.slo, "--slo");
   if (f.prometheus) return budgetFromPrometheus(spec, f);
   if (dir === undefined)
     throw new UsageError("give a run folder, or --prometheus URL to read the SLIs from Prometheus");

@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { basename, dirname, relative, resolve } from "node:path";
 import { stringify } from "yaml";
 import type { ProductionSpec } from "../core/slo/production-spec.js";
@@ -14,8 +14,13 @@ export interface RulesFlags {
 }
 
 /** The production part of an SLO file, or a usage error saying what to add. */
-export function productionSpec(file: string): ProductionSpec {
-  const spec = loadSlo([file]);
+export function productionSpec(file: string, what = "the SLO file"): ProductionSpec {
+  // Production SLOs come only from a file: an inline objective has no "slos:".
+  if (!existsSync(file))
+    throw new UsageError(
+      `cannot read ${what} ${file}: no such file; pass a file with production "slos:" (see examples/slo-production.yaml)`,
+    );
+  const spec = loadSlo([file], what);
   if (!spec?.production || spec.production.slos.length === 0) {
     throw new UsageError(
       `${file} has no "slos:" list; add production SLOs (see examples/slo-production.yaml)`,

@@ -7,7 +7,8 @@ import { fileErrorWords } from "./file-errors.js";
  * `--slo` takes SLO files and inline objectives, each as often as wanted: a value naming an
  * existing file (or ending in .yaml/.yml/.json) is a file, anything else an objective.
  */
-export function loadSlo(values: string[]): SloSpec | undefined {
+/** `what` names the file in errors: the flag it came with, or how a positional argument is known. */
+export function loadSlo(values: string[], what = "--slo"): SloSpec | undefined {
   if (values.length === 0) return undefined;
   const files = values.filter((v) => existsSync(v) || /\.(ya?ml|json)$/i.test(v));
   const inline = values.filter((v) => !files.includes(v));
@@ -21,7 +22,7 @@ export function loadSlo(values: string[]): SloSpec | undefined {
       try {
         text = readFileSync(file, "utf8");
       } catch (err) {
-        throw new UsageError(`cannot read --slo ${file}: ${fileErrorWords(err)}`);
+        throw new UsageError(`cannot read ${what} ${file}: ${fileErrorWords(err)}`);
       }
       spec = parseSloYaml(text, file);
     }

@@ -298,6 +298,7 @@ describe("bench on bad input: one line, a non-zero exit, nothing lost", () => {
       ],
       [["--csv", tempDir()], /it is a folder, not a file \(EISDIR\)/],
       [["--timeout", "1e7"], /at most 2147483 s/],
+      [["-c", "2", "--ramp-up", "5"], /--ramp-up shapes open-loop arrivals: add -r RATES, or drop it/],
     ];
     for (const [args, message] of cases) {
       const r = await runCli(["bench", "-n", "1", "--out", tempDir(), ...args], {}, 30_000);

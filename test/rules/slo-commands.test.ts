@@ -104,5 +104,12 @@ describe("streamslo budget and dashboard", () => {
     const none = await runCli(["dashboard", file]);
     assert.equal(none.code, 2);
     assert.match(none.stderr, /has no "slos:" list/);
+    // The file is an argument here, not a --slo flag, and an inline objective is no file.
+    const missing = await runCli(["dashboard", join(tempDir(), "nope.yaml")]);
+    assert.equal(missing.code, 2);
+    assert.match(
+      missing.stderr,
+      /^streamslo: cannot read the SLO file .*nope\.yaml: no such file; pass a file with production "slos:"/,
+    );
   });
 });
