@@ -33,6 +33,7 @@ import {
 import { VERSION } from "../version.js";
 import { EXIT, UsageError } from "./exit-codes.js";
 import { interruptSignal } from "./interrupt.js";
+import { fatalFailures, measuredPerLevel } from "./load-flags.js";
 import { Progress } from "./progress.js";
 import { makeRunFolder } from "./run-folder.js";
 import { loadSlo } from "./slo-option.js";
@@ -70,11 +71,6 @@ export interface BenchFlags extends TargetFlags, SpeechFlags {
   csv?: string;
   json: boolean;
   quiet: boolean;
-}
-
-/** Measured requests per level: -n, or 32; a level of --duration alone runs for that long. */
-export function measuredPerLevel(f: Pick<BenchFlags, "n" | "duration">): number {
-  return f.n ?? (f.duration === undefined ? 32 : Number.POSITIVE_INFINITY);
 }
 
 /** The run's configuration as written to run.json: never the API key, nor credentials in a URL. */
@@ -400,15 +396,12 @@ function exitCode(stop: StopReason | undefined, levels: LevelResult[], capacity?
     return EXIT.sloFailed;
   }
   if (capacity) return capacity.capacity === undefined ? EXIT.sloFailed : EXIT.ok;
-  // Too few requests for the early stop above (it waits for three), all failed with a code that
-  // retrying cannot fix: the same verdict. Other failures (a 500, a reset) are the endpoint's measured state.
-  const codes = new Map<string, number>();
-  for (const l of levels)
-    for (const [code, n] of Object.entries(l.summary.errors_by_code))
-      codes.set(code, (codes.get(code) ?? 0) + n);
-  if (codes.size > 0 && levels.every((l) => l.summary.ok === 0) && [...codes.keys()].every(isFatalCode)) {
-    const list = [...codes].map(([code, n]) => `${code} x${n}`).join(", ");
-    process.stderr.write(`streamslo: every request failed (${list}). Check --url, --model and --api-key.\n`);
+  const fatal = fatalFailures(
+    levels.map((l) => ({ ok: l.summary.ok, codes: l.summary.errors_by_code })),
+    isFatalCode,
+  );
+  if (fatal) {
+    process.stderr.write(`streamslo: every request failed (${fatal}). Check --url, --model and --api-key.\n`);
     return EXIT.endpoint;
   }
   const failed = levels.filter((l) => l.objectives.some((o) => !o.pass));

@@ -6,7 +6,6 @@ const FILE_ERRORS: Record<string, string> = {
   EACCES: "permission denied",
   EPERM: "not permitted",
   EROFS: "read-only file system",
-  ENOSPC: "no space left on the device",
   EEXIST: "it exists already",
 };
 

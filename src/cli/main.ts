@@ -265,8 +265,8 @@ function program(setExit: (code: number) => void): Command {
     .option("--otlp-endpoint <url>", "export spans over OTLP/HTTP (default: OTEL_EXPORTER_OTLP_ENDPOINT)")
     .option(
       "--drain <s>",
-      "on SIGTERM, time to let in-flight streams finish (e.g. 30, 1m)",
-      timeLimitSeconds,
+      "on SIGTERM, time to let in-flight streams finish (e.g. 30, 1m; 0: none)",
+      durationOrZeroSeconds,
       30,
     )
     .action(async (opts: ProxyFlags) => setExit(await proxyCommand(opts)));

@@ -26,7 +26,7 @@ const MAX_TIMER_S = 2_147_483;
 
 /** Like durationSeconds, and 0 too (a ramp of none). */
 export function durationOrZeroSeconds(value: string): number {
-  return value.trim() === "0" ? 0 : durationSeconds(value);
+  return Number(value) === 0 || parseDurationMs(value) === 0 ? 0 : durationSeconds(value);
 }
 
 /** A time limit in seconds like durationSeconds ("90", "90s", "2m"), where 0 means no limit. */

@@ -1,6 +1,7 @@
 import { appendFileSync } from "node:fs";
 import { StreamsloProxy } from "../proxy/proxy-server.js";
 import { UsageError } from "./exit-codes.js";
+import { fileErrorWords } from "./file-errors.js";
 import { loadSlo } from "./slo-option.js";
 
 export interface ProxyFlags {
@@ -35,15 +36,14 @@ export async function proxyCommand(f: ProxyFlags): Promise<number> {
     try {
       appendFileSync(f.logFile, "");
     } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      throw new UsageError(`cannot write --log-file ${f.logFile}: ${e.code ?? e.message}; check the path`);
+      throw new UsageError(`cannot write --log-file ${f.logFile}: ${fileErrorWords(err)}; check the path`);
     }
   }
-  const otlp = f.otlpEndpoint ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
-  if (otlp !== undefined && !URL.canParse(otlp)) {
-    throw new UsageError(
-      `--otlp-endpoint "${otlp}" is not a URL; pass e.g. --otlp-endpoint http://127.0.0.1:4318`,
-    );
+  // An empty variable is the usual way to turn export off.
+  const otlp = f.otlpEndpoint ?? (process.env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined);
+  if (otlp !== undefined && !/^https?:\/\/./.test(otlp)) {
+    const source = f.otlpEndpoint !== undefined ? "--otlp-endpoint" : "OTEL_EXPORTER_OTLP_ENDPOINT";
+    throw new UsageError(`${source} "${otlp}" is not an http(s) URL; pass e.g. http://127.0.0.1:4318`);
   }
   const slo = f.slo ? loadSlo([f.slo]) : undefined;
   // The SLO file's rules and dashboards select its service: the proxy's series must carry it too.
@@ -86,6 +86,7 @@ export async function proxyCommand(f: ProxyFlags): Promise<number> {
     // The listener that did bind must not keep the process serving half a proxy.
     await proxy.stop();
     const e = err as NodeJS.ErrnoException;
+    if (e.syscall !== "listen") throw err; // a bug, not a port: keep its stack
     throw new UsageError(
       `cannot listen: ${e.code ?? e.message} (${e.message}); choose another --listen or --admin-listen port`,
     );

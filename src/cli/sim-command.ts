@@ -21,6 +21,7 @@ export async function simCommand(f: SimCommandFlags): Promise<number> {
     sim = await startSimServer(params, f.listen.host, f.listen.port);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
+    if (e.syscall !== "listen") throw err; // a bug, not a port: keep its stack
     throw new UsageError(
       `cannot listen on ${f.listen.host}:${f.listen.port}: ${e.code ?? e.message}; choose another --listen`,
     );

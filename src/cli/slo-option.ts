@@ -5,9 +5,9 @@ import { fileErrorWords } from "./file-errors.js";
 
 /**
  * `--slo` takes SLO files and inline objectives, each as often as wanted: a value naming an
- * existing file (or ending in .yaml/.yml/.json) is a file, anything else an objective.
+ * existing file (or ending in .yaml/.yml/.json) is a file, anything else an objective. `what` names
+ * the file in errors: the flag it came with, or how a positional argument is known.
  */
-/** `what` names the file in errors: the flag it came with, or how a positional argument is known. */
 export function loadSlo(values: string[], what = "--slo"): SloSpec | undefined {
   if (values.length === 0) return undefined;
   const files = values.filter((v) => existsSync(v) || /\.(ya?ml|json)$/i.test(v));

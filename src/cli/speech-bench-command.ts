@@ -22,10 +22,11 @@ import { scriptWords } from "../sim/speech/speech-params.js";
 import { STT_SIM_PATHS } from "../sim/speech/stt-sim.js";
 import { TTS_SIM_PATH } from "../sim/speech/tts-sim.js";
 import { VERSION } from "../version.js";
-import { type BenchFlags, measuredPerLevel } from "./bench-command.js";
+import type { BenchFlags } from "./bench-command.js";
 import { EXIT, UsageError } from "./exit-codes.js";
 import { fileErrorWords } from "./file-errors.js";
 import { interruptSignal } from "./interrupt.js";
+import { fatalFailures, measuredPerLevel } from "./load-flags.js";
 import { Progress } from "./progress.js";
 import { makeRunFolder } from "./run-folder.js";
 import { simParamsFrom } from "./sim-options.js";
@@ -84,8 +85,7 @@ function speechTarget(f: BenchFlags, sim: SimServer | undefined, apiKey: string 
         sampleRate: sim ? sim.params.speech.tts.sampleRate : f.ttsSampleRate,
         apiKey,
         timeoutMs,
-        // 0: no limit, as the longest timer there is.
-        maxRequestMs: f.maxRequestTime > 0 ? f.maxRequestTime * 1000 : 2_147_483_647,
+        maxRequestMs: f.maxRequestTime > 0 ? f.maxRequestTime * 1000 : undefined,
       },
     };
   }
@@ -263,13 +263,14 @@ export async function speechBenchCommand(f: BenchFlags): Promise<number> {
     return EXIT.endpoint;
   }
   if (stop?.kind === "interrupted") return EXIT.interrupted;
-  // Too few streams for the early stop above, all failed with a code that retrying cannot fix.
-  const codes = new Map<string, number>();
-  for (const r of results)
-    for (const [code, n] of Object.entries(r.error_codes)) codes.set(code, (codes.get(code) ?? 0) + n);
-  if (codes.size > 0 && results.every((r) => r.ok === 0) && [...codes.keys()].every(isFatalSpeechCode)) {
-    const list = [...codes].map(([code, n]) => `${code} x${n}`).join(", ");
-    process.stderr.write(`streamslo: every stream failed (${list}). Check --url, --adapter and --api-key.\n`);
+  const fatal = fatalFailures(
+    results.map((r) => ({ ok: r.ok, codes: r.error_codes })),
+    isFatalSpeechCode,
+  );
+  if (fatal) {
+    process.stderr.write(
+      `streamslo: every stream failed (${fatal}). Check --url, --adapter and --api-key.\n`,
+    );
     return EXIT.endpoint;
   }
   if (f.gate && !targetsPass) {

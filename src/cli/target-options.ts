@@ -201,7 +201,8 @@ export async function resolveTarget(f: TargetFlags, signal?: AbortSignal): Promi
   const timeoutMs = f.timeout * 1000;
   // Against the embedded simulator, only an explicit --api-key overrides the simulator's own.
   const key = sim ? (f.apiKey ?? sim.params.apiKey) : apiKey;
-  const found = await discoverModels(endpoint, key, Math.min(timeoutMs, 15_000), signal);
+  // The pre-flight check is bounded even when --timeout 0 lifts the limit for the load itself.
+  const found = await discoverModels(endpoint, key, Math.min(timeoutMs || 15_000, 15_000), signal);
   let models: string[] = [];
   switch (found.kind) {
     case "unreachable":

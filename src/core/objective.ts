@@ -139,7 +139,7 @@ export function compare(observed: number, op: Comparison, value: number): boolea
  */
 export function observedText(v: number | null, objective: string, time: (ms: number) => string): string {
   if (v === null) return "no data";
-  const metric = objective.trim().split(/[\s<>=!]/)[0] ?? "";
+  const metric = (objective.trim().split(/[\s<>=!]/)[0] ?? "").toLowerCase();
   if ((RATE_METRICS as readonly string[]).includes(metric) && objective.includes("%"))
     return `${Number((100 * v).toPrecision(4))}%`;
   const field = (DISTRIBUTION_METRICS as Record<string, string>)[metric];

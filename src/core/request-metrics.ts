@@ -16,6 +16,14 @@ export interface RequestMetrics {
   outputTokens: number;
 }
 
+/**
+ * How long the user waited before seeing any of the answer: TTFT when it streamed, the whole answer
+ * when it did not. What a TTFT objective holds a request to, so an answer sent whole cannot pass it unseen.
+ */
+export function firstOutputMs(m: RequestMetrics): number | undefined {
+  return m.ttftMs ?? m.e2eMs;
+}
+
 export function outputTokensOf(r: RequestRecord): number {
   if (r.outputTokens !== undefined) return r.outputTokens;
   let n = 0;

@@ -1,5 +1,5 @@
 import type { RequestRecord } from "./record.js";
-import { requestMetrics } from "./request-metrics.js";
+import { firstOutputMs, requestMetrics } from "./request-metrics.js";
 import type { OutputCheck, RequestCriteria } from "./slo-spec.js";
 
 /** A request's verdict against the per-request criteria: good, or the criteria it missed. */
@@ -41,7 +41,8 @@ export function judgeRequest(r: RequestRecord, c: RequestCriteria): RequestJudge
   if (r.outcome !== "ok") return { good: false, missed: ["outcome"] };
   const m = requestMetrics(r);
   const missed: string[] = [];
-  if (c.ttftMs !== undefined && m.ttftMs !== undefined && m.ttftMs > c.ttftMs) missed.push("ttft");
+  const firstOutput = firstOutputMs(m);
+  if (c.ttftMs !== undefined && firstOutput !== undefined && firstOutput > c.ttftMs) missed.push("ttft");
   if (c.tpotMs !== undefined && m.tpotMs !== undefined && m.tpotMs > c.tpotMs) missed.push("tpot");
   if (c.itlMs !== undefined && longestGapMs(r) > c.itlMs) missed.push("itl");
   if (c.e2eMs !== undefined && (m.e2eMs ?? m.wallMs ?? 0) > c.e2eMs) missed.push("e2e");

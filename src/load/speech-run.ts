@@ -36,7 +36,8 @@ export interface SpeechHooks {
   onLevelEnd?(summary: SpeechLevelSummary): void;
 }
 
-const FATAL = /^(http_4\d\d|connect_refused|dns_failed|tls_failed|not_audio)$/;
+/** 429 is the endpoint's load, not a wrong URL or key. */
+const FATAL = /^(http_4(?!29)\d\d|connect_refused|dns_failed|tls_failed|not_audio)$/;
 
 /** Failures that no amount of retrying fixes: wrong URL, wrong key, wrong kind of server. */
 export function isFatalSpeechCode(code: string): boolean {

@@ -67,6 +67,7 @@ export async function streamRecords(path: string, onRecord: (r: RequestRecord) =
   let count = 0;
   // A line that is not JSON: an error, unless it is the last and unfinished (the writer was killed mid-line).
   let broken: RunReadError | undefined;
+  let brokenLine = 0;
   try {
     for await (const line of lines) {
       lineNo++;
@@ -78,6 +79,7 @@ export async function streamRecords(path: string, onRecord: (r: RequestRecord) =
         value = parseJson(line, where);
       } catch (e) {
         broken = e as RunReadError;
+        brokenLine = lineNo;
         continue;
       }
       const problem = recordProblem(value);
@@ -95,7 +97,7 @@ export async function streamRecords(path: string, onRecord: (r: RequestRecord) =
   if (broken) {
     if (endsWithNewline(path)) throw broken;
     process.stderr.write(
-      `streamslo: warning: ${path} line ${lineNo} is cut off (the run was killed while writing it): read the ${count} records before it\n`,
+      `streamslo: warning: ${path} line ${brokenLine} is cut off (the run was killed while writing it): read the ${count} records before it\n`,
     );
   }
   return count;

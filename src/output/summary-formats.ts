@@ -24,7 +24,6 @@ export const CSV_COLUMNS: Column[] = [
   { name: "median_wall_s", get: (s) => s.median_wall_s },
   { name: "p95_wall_s", get: (s) => s.p95_wall_s },
   { name: "rate", get: (s) => s.rate },
-  { name: "achieved_rate", get: (s) => s.achieved_rate },
   { name: "ok", get: (s) => s.ok },
   { name: "error", get: (s) => s.error },
   { name: "incomplete", get: (s) => s.incomplete },
@@ -54,6 +53,8 @@ export const CSV_COLUMNS: Column[] = [
   { name: "scenario", get: (s) => s.scenario },
   { name: "run_id", get: (_s, r) => r.runId },
   { name: "started_at", get: (_s, r) => r.startedAt },
+  // Added last, so scripts that read the earlier columns by position still find them.
+  { name: "achieved_rate", get: (s) => s.achieved_rate },
 ];
 
 export const CSV_HEADER = CSV_COLUMNS.map((c) => c.name).join(",");

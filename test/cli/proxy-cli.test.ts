@@ -9,16 +9,23 @@ const SLO = fileURLToPath(new URL("../../../examples/slo-production.yaml", impor
 
 /** Starts the proxy (nothing listens upstream: only its start-up is under test), stops it, returns stderr. */
 async function startLine(...args: string[]): Promise<string> {
-  const proxy = spawnCli([
-    "proxy",
-    "--upstream",
-    "http://127.0.0.1:9",
-    "--listen",
-    "127.0.0.1:0",
-    "--admin-listen",
-    "127.0.0.1:0",
-    ...args,
-  ]);
+  return startLineWith({}, ...args);
+}
+
+async function startLineWith(env: Record<string, string>, ...args: string[]): Promise<string> {
+  const proxy = spawnCli(
+    [
+      "proxy",
+      "--upstream",
+      "http://127.0.0.1:9",
+      "--listen",
+      "127.0.0.1:0",
+      "--admin-listen",
+      "127.0.0.1:0",
+      ...args,
+    ],
+    env,
+  );
   const done = collect(proxy);
   await new Promise<void>((resolve) => {
     let seen = "";
@@ -58,11 +65,21 @@ describe("streamslo proxy from the command line", () => {
     assert.equal(log.code, 2);
     assert.match(
       log.stderr,
-      /^streamslo: cannot write --log-file \/nonexistent-dir\/log\.jsonl: ENOENT; check the path\n$/,
+      /^streamslo: cannot write --log-file \/nonexistent-dir\/log\.jsonl: no such file or folder \(ENOENT\); check the path\n$/,
     );
     const otlp = await runCli([...base, "--admin-listen", "127.0.0.1:0", "--otlp-endpoint", "notaurl"]);
     assert.equal(otlp.code, 2);
-    assert.match(otlp.stderr, /^streamslo: --otlp-endpoint "notaurl" is not a URL/);
+    assert.match(otlp.stderr, /^streamslo: --otlp-endpoint "notaurl" is not an http\(s\) URL/);
+    // From the environment, the message names the variable; an empty one turns export off.
+    const env = await runCli([...base, "--admin-listen", "127.0.0.1:0"], {
+      OTEL_EXPORTER_OTLP_ENDPOINT: "localhost:4318",
+    });
+    assert.equal(env.code, 2);
+    assert.match(
+      env.stderr,
+      /^streamslo: OTEL_EXPORTER_OTLP_ENDPOINT "localhost:4318" is not an http\(s\) URL/,
+    );
+    assert.match(await startLineWith({ OTEL_EXPORTER_OTLP_ENDPOINT: "" }), /\(service streamslo\)/);
     // The admin port is taken: the client listener had bound already, and must not keep the process up.
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));

@@ -147,6 +147,25 @@ describe("streamslo bench --protocol tts-http on the embedded simulator", () => 
   });
 });
 
+describe("streamslo bench speech: time limits", () => {
+  it("--timeout 0 and --max-request-time 0 mean no limit: streams complete", async () => {
+    const out = tempDir();
+    const wav = shortWav(out);
+    for (const protocol of ["stt-ws", "tts-http"]) {
+      const args = ["bench", "--protocol", protocol, "-c", "1", "-n", "1", "--warmup", "0", "--json"];
+      const audio = protocol === "stt-ws" ? ["--audio", wav] : [];
+      const res = await runCli(
+        [...args, ...audio, "--timeout", "0", "--max-request-time", "0", "--out", out],
+        {},
+        60_000,
+      );
+      assert.equal(res.code, 0, `${protocol}: ${res.stderr}`);
+      const doc = JSON.parse(res.stdout) as { levels: SpeechLevelSummary[] };
+      assert.equal(doc.levels[0]?.ok, 1, protocol);
+    }
+  });
+});
+
 describe("streamslo bench speech: keys", () => {
   it("authenticates with the key, refuses a wrong one (exit 3), and writes the key nowhere", async () => {
     const key = "sk-speech-4f1c9e2a7b";

@@ -1,13 +1,23 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { LevelAggregate } from "../../src/core/level-aggregate.js";
-import { parseObjective } from "../../src/core/objective.js";
+import { observedText, parseObjective } from "../../src/core/objective.js";
 import type { RequestRecord } from "../../src/core/record.js";
 import { judgeRequest } from "../../src/core/request-slo.js";
 import { evaluateObjectives } from "../../src/core/slo-eval.js";
 import { parseSloYaml, SloSpecError } from "../../src/core/slo-spec.js";
 
 describe("objectives", () => {
+  it("show an observed value in the objective's own terms, whatever its case", () => {
+    const ms = (v: number) => `${v} ms`;
+    assert.equal(observedText(0.0025, "error_rate < 1%", ms), "0.25%");
+    assert.equal(observedText(0.0025, "Error_Rate < 1%", ms), "0.25%");
+    assert.equal(observedText(0.0025, "error_rate < 0.01", ms), "0.0025");
+    assert.equal(observedText(12.5, "TTFT p(95) < 300ms", ms), "12.5 ms");
+    assert.equal(observedText(0.93, "goodput >= 0.9", ms), "0.93");
+    assert.equal(observedText(null, "ttft p(95) < 300ms", ms), "no data");
+  });
+
   it("parse k6-style thresholds with units", () => {
     const o = parseObjective("ttft p(95) < 300ms");
     assert.deepEqual(
@@ -101,6 +111,13 @@ describe("goodput and quality", () => {
     assert.deepEqual(
       judgeRequest(rec({ firstContentMs: 200, chunkTimesMs: [200, 210, 220] }), spec.request).missed,
       ["ttft"],
+    );
+    // An answer sent whole (no first token of its own) is held to its end: 200 ms against ttft 150ms.
+    const whole = { firstContentMs: undefined, chunkTimesMs: [200], chunkTokens: [3], endMs: 200 };
+    assert.deepEqual(judgeRequest(rec(whole), spec.request).missed, ["ttft"]);
+    assert.deepEqual(
+      judgeRequest(rec({ ...whole, chunkTimesMs: [120], endMs: 120 }), spec.request).missed,
+      [],
     );
     assert.deepEqual(judgeRequest(rec({ text: "Lyon" }), spec.request), {
       good: false,

@@ -122,8 +122,19 @@ describe("readRun", () => {
   it("reads the records before a last line that was cut off mid-write, and says so", async () => {
     const good = JSON.stringify(record(1));
     const dir = writeRun("cut", [], `${good}\n${good}\n{"scenario": "c=2", "ph`);
-    const run = await readRun(dir);
+    const said: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((text: string) => said.push(text) > 0) as typeof process.stderr.write;
+    let run: Awaited<ReturnType<typeof readRun>>;
+    try {
+      run = await readRun(dir);
+    } finally {
+      process.stderr.write = write;
+    }
     assert.equal(run.records, 2);
+    assert.deepEqual(said, [
+      `streamslo: warning: ${join(dir, "requests.jsonl")} line 3 is cut off (the run was killed while writing it): read the 2 records before it\n`,
+    ]);
   });
 
   it("says what a summary.json lacks", async () => {

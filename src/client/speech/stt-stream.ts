@@ -98,6 +98,7 @@ export function streamStt(clock: Clock, o: SttStreamOptions, meta: StreamMeta): 
     }
     const armDeadline = (ms: number, what: string, outcome: SttRecord["outcome"] = "error") => {
       clearTimeout(deadline);
+      if (ms <= 0) return; // --timeout 0: no limit
       deadline = setTimeout(
         () => finish({ code: "request_timeout", message: `no ${what} within ${Math.round(ms)} ms` }, outcome),
         ms,

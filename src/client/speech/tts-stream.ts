@@ -16,7 +16,8 @@ export interface TtsStreamOptions {
   sampleRate: number;
   apiKey?: string;
   timeoutMs: number;
-  maxRequestMs: number;
+  /** Undefined: no limit. */
+  maxRequestMs?: number;
   signal: AbortSignal;
 }
 
@@ -43,7 +44,10 @@ export async function streamTts(
     bytesPerSecond: o.sampleRate * 2,
     outcome: "ok",
   };
-  const signal = AbortSignal.any([o.signal, AbortSignal.timeout(o.maxRequestMs)]);
+  const signal =
+    o.maxRequestMs === undefined
+      ? o.signal
+      : AbortSignal.any([o.signal, AbortSignal.timeout(o.maxRequestMs)]);
   let headerLeft = o.format === "wav" ? WAV_HEADER : 0;
   const header: Buffer[] = [];
   try {
@@ -75,7 +79,10 @@ export async function streamTts(
     // A page or a JSON answer is not speech, however many bytes it has (audio/*, octet-stream or none pass).
     const type = String(res.headers["content-type"] ?? "").toLowerCase();
     if (/^text\/|json|xml|html/.test(type)) {
-      const head = (await res.body.text()).slice(0, 60).replace(/\s+/g, " ");
+      // The first chunk says enough; the rest (maybe endless) is not read.
+      const first = await (res.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]().next();
+      res.body.destroy();
+      const head = first.done ? "" : first.value.toString("utf8", 0, 60).replace(/\s+/g, " ");
       rec.outcome = "error";
       rec.error = { code: "not_audio", message: `expected audio, got ${type.split(";")[0]}: "${head}"` };
       return rec;

@@ -34,12 +34,12 @@ function load(l: ReportInput["levels"][number]): number {
  * Colour by level, the legend in load order (a nominal field would sort "rate=16" before "rate=2"),
  * with a palette of 20 when 10 colours would repeat.
  */
-function levelColor(r: ReportInput, title: string | null = "level"): ChartSpec {
+function levelColor(r: ReportInput): ChartSpec {
   const order = [...new Set([...r.levels].sort((a, b) => load(a) - load(b)).map((l) => l.summary.scenario))];
   return {
     field: "scenario",
     type: "nominal",
-    title,
+    title: "level",
     sort: order,
     ...(order.length > 10 ? { scale: { scheme: "tableau20" } } : {}),
   };

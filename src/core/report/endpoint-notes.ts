@@ -206,13 +206,13 @@ export function hypotheses(r: ReportInput): Section {
   if (first && last && first !== last) {
     const ttftGrowth = last.ttft_ms.p95 / first.ttft_ms.p95;
     const tpotGrowth = last.tpot_ms.p50 / first.tpot_ms.p50;
-    if (!has(ttftGrowth) || !has(tpotGrowth)) {
-      // Without streaming there is no TTFT or TPOT to tell queueing from decoding.
-    } else if (ttftGrowth > 2 * tpotGrowth) {
+    // Without streaming (or with one-token answers) there is no TTFT or TPOT growth to compare.
+    const comparable = has(ttftGrowth) && has(tpotGrowth);
+    if (comparable && ttftGrowth > 2 * tpotGrowth) {
       bullets.push(
         `Admission queueing dominates at high load: p95 TTFT grew ${fmtNum(ttftGrowth, 1)}x from ${loadName(first.scenario)} to ${loadName(last.scenario)} while p50 TPOT grew only ${fmtNum(tpotGrowth, 1)}x. Test: raise the server's batch size (max_num_seqs) or add a replica and re-run ${loadName(last.scenario)}.`,
       );
-    } else {
+    } else if (comparable) {
       bullets.push(
         `Decode batching is a main cost of load: p50 TPOT grew ${fmtNum(tpotGrowth, 1)}x from ${loadName(first.scenario)} to ${loadName(last.scenario)}, and p95 TTFT ${fmtNum(ttftGrowth, 1)}x, not twice as much, so admission queueing does not dominate. Test: compare with a smaller batch limit, or a faster GPU, at ${loadName(last.scenario)}.`,
       );
@@ -238,9 +238,11 @@ export function hypotheses(r: ReportInput): Section {
   }
   if (bullets.length === 0) {
     const why =
-      first && !has(first.ttft_ms.p95)
-        ? "This run did not stream, so it cannot tell admission queueing from decoding: run it streamed to see which grows with load."
-        : "One load level gives nothing to compare: run several to see what grows with load.";
+      first === last
+        ? "One load level gives nothing to compare: run several to see what grows with load."
+        : !has(first?.ttft_ms.p95)
+          ? "This run did not stream, so it cannot tell admission queueing from decoding: run it streamed to see which grows with load."
+          : "With one-token answers there is no TPOT to compare with TTFT: ask for longer answers to see which grows with load.";
     return { title: "Hypotheses for future work", paragraphs: [why] };
   }
   return { title: "Hypotheses for future work", paragraphs: [], bullets: bullets.slice(0, 3) };

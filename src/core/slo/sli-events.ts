@@ -1,5 +1,5 @@
 import type { RequestRecord } from "../record.js";
-import { requestMetrics } from "../request-metrics.js";
+import { firstOutputMs, requestMetrics } from "../request-metrics.js";
 import type { ProductionSlo } from "./production-spec.js";
 
 /** How one record counts for one SLI: a good event, a bad one, or not at all. */
@@ -32,7 +32,7 @@ export function longestGapMs(rec: RequestRecord): number | undefined {
 function latencyMs(rec: RequestRecord, metric: NonNullable<ProductionSlo["metric"]>): number | undefined {
   if (metric === "itl") return longestGapMs(rec);
   const m = requestMetrics(rec);
-  return metric === "ttft" ? m.ttftMs : metric === "tpot" ? m.tpotMs : m.e2eMs;
+  return metric === "ttft" ? firstOutputMs(m) : metric === "tpot" ? m.tpotMs : m.e2eMs;
 }
 
 /**
