@@ -1,6 +1,7 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { type Endpoint, EndpointUrlError, resolveEndpoint } from "../client/endpoint.js";
 import { discoverModels } from "../client/model-discovery.js";
-import { type DoctorEvidence, formatCheck, runDoctorChecks } from "../core/doctor/checks.js";
+import { type DoctorEvidence, formatCheck, requestsSeen, runDoctorChecks } from "../core/doctor/checks.js";
 import {
   newTraceparent,
   readLogTail,
@@ -26,6 +27,19 @@ export interface DoctorFlags {
 const SPAN_WAIT_MS = 5000;
 const LOG_WAIT_MS = 3000;
 const PROMETHEUS_WAIT_MS = 5000;
+/** The proxy counts a request when its stream ends, which can be a moment after the client saw [DONE]. */
+const COUNT_WAIT_MS = 3000;
+
+/** A scrape after the test request, retried briefly until the request counter passes `before`. */
+async function scrapeAfter(url: string, before: Awaited<ReturnType<typeof scrape>>) {
+  const deadline = Date.now() + COUNT_WAIT_MS;
+  for (;;) {
+    const now = await scrape(url, false);
+    if (typeof now !== "string" || typeof before !== "string") return now;
+    if (requestsSeen(now) > requestsSeen(before) || Date.now() > deadline) return now;
+    await sleep(100);
+  }
+}
 
 function httpUrl(flag: string, value: string): string {
   let u: URL;
@@ -80,18 +94,21 @@ export async function doctorCommand(f: DoctorFlags): Promise<number> {
   try {
     const model = await chooseModel(endpoint, f, apiKey);
     const { traceId, traceparent } = newTraceparent();
+    const metricsBefore = await scrape(metricsUrl, false);
     const request = await sendTestRequest(endpoint, model, traceparent, apiKey);
     const [logLines, waitedMs] = await Promise.all([
       f.logFile === undefined ? undefined : readLogTail(f.logFile, traceId, LOG_WAIT_MS),
       receiver?.waitForTrace(traceId, SPAN_WAIT_MS),
     ]);
-    const [metrics, openMetrics] = await Promise.all([scrape(metricsUrl, false), scrape(metricsUrl, true)]);
+    const metrics = await scrapeAfter(metricsUrl, metricsBefore);
+    const openMetrics = await scrape(metricsUrl, true);
     const evidence: DoctorEvidence = {
       service: f.service,
       traceId,
       request,
       metricsUrl,
       metrics,
+      metricsBefore,
       openMetrics,
       logLines,
       spans: receiver && { ...receiver.received, receiver: receiver.address, waitedMs: waitedMs ?? 0 },

@@ -1,27 +1,31 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { Agent } from "undici";
 import { type DoctorCheck, type DoctorEvidence, runDoctorChecks } from "../../src/core/doctor/checks.js";
 import { summarizeJsonExport, summarizeProtobufExport } from "../../src/core/doctor/otlp-payload.js";
 import { ProxyMetrics } from "../../src/proxy/proxy-metrics.js";
 import { runCli, tempDir } from "../helpers/cli.js";
 import { freePort } from "../helpers/prometheus-process.js";
-import { startSimProxy } from "../helpers/sim-proxy.js";
+import { startSimProxy, streamChat } from "../helpers/sim-proxy.js";
 
 const SVC = "chat-api";
 const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
 const OTHER_TRACE = "0af7651916cd43dd8448eb211c80319c";
 
-/** Scrapes of a real ProxyMetrics that served one ok request of TRACE. */
-async function scrapes(service: string): Promise<{ metrics: string; openMetrics: string }> {
+/** Scrapes of a real ProxyMetrics before and after it served one ok request of TRACE. */
+async function scrapes(
+  service: string,
+): Promise<{ metrics: string; metricsBefore: string; openMetrics: string }> {
   const m = new ProxyMetrics(service);
   const labels = m.labels("m", "/v1/chat/completions");
+  const metricsBefore = (await m.exposition("text/plain")).body;
   m.requests.inc({ ...labels, outcome: "ok", status: "200" });
   m.ttft.observe({ labels, value: 0.05, exemplarLabels: { trace_id: TRACE } });
   m.e2e.observe({ labels, value: 0.3, exemplarLabels: { trace_id: TRACE } });
   const metrics = (await m.exposition("text/plain")).body;
   const openMetrics = (await m.exposition("application/openmetrics-text; version=1.0.0")).body;
-  return { metrics, openMetrics };
+  return { metrics, metricsBefore, openMetrics };
 }
 
 const logLine = (service: string, traceId: string) =>
@@ -61,6 +65,7 @@ describe("doctor checks", () => {
       [
         "test-request",
         "metrics-service-label",
+        "request-through-proxy",
         "exemplars",
         "logs-json",
         "logs-service-name",
@@ -72,6 +77,15 @@ describe("doctor checks", () => {
       ],
     );
     assert.match(byName(checks, "exemplars").detail, /one from the test request/);
+  });
+
+  it("fails when the test request did not move the proxy's request counter", async () => {
+    const e = await good();
+    e.metricsBefore = e.metrics;
+    const checks = runDoctorChecks(e);
+    assert.deepEqual(failing(checks), ["request-through-proxy"]);
+    assert.match(byName(checks, "request-through-proxy").detail, /did not grow .* went around this proxy/);
+    assert.match(byName(checks, "request-through-proxy").fix ?? "", /--url the proxy's own address/);
   });
 
   it("names a service_name label where service is expected", async () => {
@@ -219,7 +233,8 @@ describe("streamslo doctor end to end", () => {
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const lines = r.stdout.trim().split("\n");
     const checked = lines.filter((l) => !l.startsWith("SKIP"));
-    assert.equal(checked.length, 9, r.stdout);
+    assert.equal(checked.length, 10, r.stdout);
+    assert.match(r.stdout, /^PASS request-through-proxy: streamslo_requests_total grew by 1 /m);
     for (const l of checked) assert.match(l, /^PASS [a-z-]+: /);
     assert.match(r.stdout, /^PASS traces-service-name: resource service\.name="chat-api"$/m);
     assert.match(r.stdout, /^PASS trace-in-spans: /m);
@@ -236,6 +251,31 @@ describe("streamslo doctor end to end", () => {
     assert.match(r.stdout, /^FAIL logs-service-name: service\.name is "other-svc"/m);
     assert.match(r.stdout, /^FAIL traces-service-name: resource service\.name is "other-svc"/m);
     assert.match(r.stdout, /^PASS trace-in-spans: /m);
+  });
+
+  it("exits 1 when --url goes to the model server itself, around the proxy", async () => {
+    const stack = await startSimProxy({ service: SVC });
+    const agent = new Agent();
+    try {
+      // Earlier traffic through the proxy: its metrics and exemplars look right on their own.
+      assert.equal(await streamChat(stack.url, { maxTokens: 4 }, agent), 200);
+      const r = await runCli([
+        "doctor",
+        "--url",
+        `${stack.sim.origin}/v1`,
+        "--metrics",
+        `${stack.adminUrl}/metrics`,
+        "--service",
+        SVC,
+      ]);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /^PASS test-request: /m);
+      assert.match(r.stdout, /^PASS exemplars: /m);
+      assert.match(r.stdout, /^FAIL request-through-proxy: streamslo_requests_total at .* did not grow/m);
+    } finally {
+      await agent.close();
+      await stack.close();
+    }
   });
 
   it("exits 3 when the proxy is unreachable, 2 on a bad flag", async () => {

@@ -42,6 +42,8 @@ export interface DoctorEvidence {
   metricsUrl: string;
   /** A scrape in the Prometheus text format, and one asking for OpenMetrics. */
   metrics: Fetched<string>;
+  /** A Prometheus-text scrape taken just before the test request was sent. */
+  metricsBefore: Fetched<string>;
   openMetrics: Fetched<string>;
   /** The log file's last lines; absent when no log file was given. */
   logLines?: Fetched<string[]>;
@@ -113,6 +115,28 @@ function metricsServiceLabel(e: DoctorEvidence): DoctorCheck {
     name,
     `no "${SERVICE_LABEL}" label on the streamslo_* series${alike.size ? `; found ${[...alike].join(", ")}` : ""}`,
     `the rules and dashboards select on ${SERVICE_LABEL}="${e.service}": scrape the proxy's /metrics directly, or rename the label to ${SERVICE_LABEL} (metric_relabel_configs)`,
+  );
+}
+
+/** The sum of every streamslo_requests_total sample in a scrape: how many requests the proxy has seen. */
+export function requestsSeen(scrape: string): number {
+  let n = 0;
+  for (const s of parsePrometheusText(scrape).samples) if (s.name === PROXY_METRICS.requests) n += s.value;
+  return n;
+}
+
+/** The test request must have moved this proxy's request counter, else --url bypasses the proxy. */
+function requestThroughProxy(e: DoctorEvidence): DoctorCheck | undefined {
+  const name = "request-through-proxy";
+  // Without both scrapes, or with no streamslo series at all, metrics-service-label already says why.
+  if (failed(e.metricsBefore) || failed(e.metrics)) return undefined;
+  if (!parsePrometheusText(e.metrics).samples.some((s) => s.name.startsWith("streamslo_"))) return undefined;
+  const added = requestsSeen(e.metrics) - requestsSeen(e.metricsBefore);
+  if (added >= 1) return pass(name, `${PROXY_METRICS.requests} grew by ${added} with the test request`);
+  return fail(
+    name,
+    `${PROXY_METRICS.requests} at ${e.metricsUrl} did not grow with the test request: it went around this proxy`,
+    "pass --url the proxy's own address (proxy --listen), not the model server's, and --metrics the same proxy's admin listener",
   );
 }
 
@@ -294,9 +318,12 @@ function prometheusSeries(p: NonNullable<DoctorEvidence["prometheus"]>, e: Docto
   );
 }
 
-/** Every check the evidence allows: metrics and exemplars always; logs, traces, Prometheus when given. */
+/** Every check the evidence allows: metrics, the request's path and exemplars always; logs, traces, Prometheus when given. */
 export function runDoctorChecks(e: DoctorEvidence): DoctorCheck[] {
-  const checks = [testRequest(e.request), metricsServiceLabel(e), exemplars(e)];
+  const checks = [testRequest(e.request), metricsServiceLabel(e)];
+  const through = requestThroughProxy(e);
+  if (through) checks.push(through);
+  checks.push(exemplars(e));
   if (e.logLines) checks.push(...logChecks(e.logLines, e));
   if (e.spans) checks.push(...spanChecks(e.spans, e));
   if (e.prometheus) checks.push(prometheusSeries(e.prometheus, e));
