@@ -1,5 +1,14 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import { dirname, join, resolve } from "node:path";
 
 /** A run's folder name: UTC timestamp plus a label, e.g. "20261123-081500-sim". */
 export function runId(start: Date, label: string): string {
@@ -8,10 +17,28 @@ export function runId(start: Date, label: string): string {
   return `${t}-${safe}`;
 }
 
+/**
+ * mkdir -p by hand: Node 20's `mkdirSync(p, { recursive: true })` never returns when a parent
+ * answers ENOENT although it exists (e.g. under /proc), so a bad --out would hang the run.
+ */
+export function makeDirectory(path: string): void {
+  const dir = resolve(path);
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EEXIST" && statSync(dir).isDirectory()) return;
+    const parent = dirname(dir);
+    if (code !== "ENOENT" || parent === dir) throw err;
+    makeDirectory(parent);
+    mkdirSync(dir); // a second ENOENT is the file system's final word
+  }
+}
+
 export function createRunDir(base: string, id: string): string {
   let dir = join(base, id);
   for (let i = 2; existsSync(dir); i++) dir = join(base, `${id}-${i}`);
-  mkdirSync(dir, { recursive: true });
+  makeDirectory(dir);
   return dir;
 }
 
