@@ -45,6 +45,8 @@ export function budgetResults(
  */
 export async function budgetCommand(dir: string | undefined, f: BudgetFlags): Promise<number> {
   const spec = productionSpec(f.slo, "--slo");
+  if (f.prometheus !== undefined && dir !== undefined)
+    throw new UsageError(`give a run folder or --prometheus, not both (the run ${dir} would be ignored)`);
   if (f.prometheus) return budgetFromPrometheus(spec, f);
   if (dir === undefined)
     throw new UsageError("give a run folder, or --prometheus URL to read the SLIs from Prometheus");

@@ -8,6 +8,7 @@ import {
   durationOrZeroSeconds,
   durationSeconds,
   hostPort,
+  nonEmpty,
   nonNegativeInt,
   nonNegativeNumber,
   positiveInt,
@@ -26,6 +27,7 @@ import { type BudgetFlags, budgetCommand } from "./budget-command.js";
 import { type CompareFlags, compareCommand } from "./compare-command.js";
 import { type DashboardFlags, dashboardCommand } from "./dashboard-command.js";
 import { type DoctorFlags, doctorCommand } from "./doctor-command.js";
+import { refuseIdleOptions } from "./option-needs.js";
 import { type ProbeFlags, probeCommand } from "./probe-command.js";
 import { type ProxyFlags, proxyCommand } from "./proxy-command.js";
 import { type ReportFlags, reportCommand } from "./report-command.js";
@@ -48,6 +50,7 @@ function program(setExit: (code: number) => void): Command {
     .version(VERSION)
     .showSuggestionAfterError(true)
     .exitOverride()
+    .hook("preAction", (_root, action) => refuseIdleOptions(action))
     .configureOutput({
       // Commander's own errors are one line already; make them say where to look next. They quote
       // the flag's value, which may be a URL with a key in it.
@@ -160,7 +163,7 @@ function program(setExit: (code: number) => void): Command {
           20,
         )
         .option("--out <dir>", "folder for run folders", "runs")
-        .option("--label <name>", "label in the run folder's name")
+        .option("--label <name>", "label in the run folder's name", nonEmpty)
         .option("--csv <file>", "also append summary rows to this CSV file")
         .option("--json", "print only JSON on stdout", false)
         .option("-q, --quiet", "no progress on stderr", false),
@@ -248,6 +251,7 @@ function program(setExit: (code: number) => void): Command {
     .option(
       "--service <name>",
       "the service label on every metric, span and log line (default: the --slo file's service, else streamslo)",
+      nonEmpty,
     )
     .option(
       "--models <list>",
@@ -279,9 +283,9 @@ function program(setExit: (code: number) => void): Command {
     .requiredOption("--metrics <url>", "the proxy's admin metrics, e.g. http://127.0.0.1:9464/metrics")
     .option("--log-file <file>", "the proxy's JSON request log (its --log-file)")
     .option("--prometheus <url>", "also check that this Prometheus has the proxy's series")
-    .option("--service <name>", "the service name expected everywhere", "streamslo")
+    .option("--service <name>", "the service name expected everywhere", nonEmpty, "streamslo")
     .option("--otlp-listen <host:port>", "receive the proxy's spans here (its --otlp-endpoint)", hostPort)
-    .option("--model <name>", "model to request (default: the first one GET /v1/models lists)")
+    .option("--model <name>", "model to request (default: the first one GET /v1/models lists)", nonEmpty)
     .addOption(
       new Option("--api-key <key>", "bearer token (or set STREAMSLO_API_KEY / OPENAI_API_KEY)").env(
         "STREAMSLO_API_KEY",

@@ -115,3 +115,9 @@ export function hostPort(value: string): { host: string; port: number } {
   if (!m || port > 65535) throw new InvalidArgumentError("expected HOST:PORT, e.g. 127.0.0.1:8000.");
   return { host: m[1] || "127.0.0.1", port };
 }
+
+/** A text value that must hold something: an empty name or prompt is a slip (an unset variable), not a choice. */
+export function nonEmpty(value: string): string {
+  if (value.trim() === "") throw new InvalidArgumentError("must not be empty.");
+  return value;
+}

@@ -1,6 +1,6 @@
 import { type Command, Option } from "commander";
 import { PRESETS, type SimParams, simParams } from "../sim/presets.js";
-import { nonNegativeInt, nonNegativeNumber, positiveInt, probability } from "./option-parsers.js";
+import { nonEmpty, nonNegativeInt, nonNegativeNumber, positiveInt, probability } from "./option-parsers.js";
 
 export interface SimFlags {
   simPreset: string;
@@ -35,7 +35,7 @@ export function addSimOptions(cmd: Command): Command {
         .default("default"),
     )
     .option("--sim-seed <n>", "simulator random seed", nonNegativeInt, 1)
-    .option("--sim-model <name>", "model name the simulator serves")
+    .option("--sim-model <name>", "model name the simulator serves", nonEmpty)
     .option("--sim-api-key <key>", "make the simulator require this bearer token")
     .option("--sim-slots <n>", "concurrent sequences the simulator batches", positiveInt)
     .option("--sim-kv-tokens <n>", "simulator KV-cache capacity in tokens", positiveInt)

@@ -1,6 +1,6 @@
 import { type Command, Option } from "commander";
 import { STT_ADAPTERS, type SttAdapterName } from "../core/speech/speech-record.js";
-import { nonNegativeNumber, positiveInt, positiveNumber, probability } from "./option-parsers.js";
+import { nonEmpty, nonNegativeNumber, positiveInt, positiveNumber, probability } from "./option-parsers.js";
 
 export type Protocol = "openai" | "stt-ws" | "tts-http";
 
@@ -59,8 +59,8 @@ export function addSpeechOptions(cmd: Command): Command {
       positiveNumber,
       2000,
     )
-    .option("--tts-text <text>", "tts-http: text to speak (default: a built-in sentence)")
-    .option("--voice <name>", "tts-http: voice to ask for", "alloy")
+    .option("--tts-text <text>", "tts-http: text to speak (default: a built-in sentence)", nonEmpty)
+    .option("--voice <name>", "tts-http: voice to ask for", nonEmpty, "alloy")
     .addOption(
       new Option("--tts-format <format>", "tts-http: response format").choices(["pcm", "wav"]).default("pcm"),
     )

@@ -12,6 +12,7 @@ import { fileErrorWords } from "./file-errors.js";
 import {
   jsonObject,
   lengthOption,
+  nonEmpty,
   nonNegativeInt,
   nonNegativeNumber,
   positiveInt,
@@ -49,7 +50,7 @@ export function addTargetOptions(cmd: Command): Command {
       "--url <url>",
       "OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1 (default: embedded simulator)",
     )
-    .option("--model <name>", "model to request (default: the first one GET /v1/models lists)")
+    .option("--model <name>", "model to request (default: the first one GET /v1/models lists)", nonEmpty)
     .addOption(
       new Option("--api <kind>", "which API to call").choices(["chat", "completions"]).default("chat"),
     )
@@ -81,7 +82,7 @@ export function addTargetOptions(cmd: Command): Command {
       ]),
     )
     .option("--no-ignore-eos", "never send ignore_eos/min_tokens for exact lengths (strict OpenAI servers)")
-    .option("--prompt <text>", "prompt text")
+    .option("--prompt <text>", "prompt text", nonEmpty)
     .option("--prompt-file <file>", "read the prompt from a file")
     .option("--temperature <t>", "sampling temperature", nonNegativeNumber)
     .option(

@@ -279,6 +279,12 @@ describe("bench on bad input: one line, a non-zero exit, nothing lost", () => {
     assert.equal(newline.code, 2);
     assertOneLine(newline.stderr, /API key .* holds a line break .*strip it/);
     assert.ok(!newline.stderr.includes("sk-from-file"), "the key is not echoed");
+    // An unset shell variable gives an empty value: said at once, not sent to the server.
+    for (const flag of ["--model", "--prompt", "--label"]) {
+      const empty = await runCli(["bench", flag, "", "-n", "1"]);
+      assert.equal(empty.code, 2, `${flag}: ${empty.stderr}`);
+      assertOneLine(empty.stderr, /argument '' is invalid\. must not be empty/);
+    }
   });
 
   it("loads one process cannot drive, impossible searches, unusable --csv and time limits exit 2 at once", async () => {
@@ -299,6 +305,14 @@ describe("bench on bad input: one line, a non-zero exit, nothing lost", () => {
       [["--csv", tempDir()], /it is a folder, not a file \(EISDIR\)/],
       [["--timeout", "1e7"], /at most 2147483 s/],
       [["-c", "2", "--ramp-up", "5"], /--ramp-up shapes open-loop arrivals: add -r RATES, or drop it/],
+      [
+        ["--capacity-max", "64"],
+        /^streamslo: --capacity-max acts only with --find-capacity: add it, or drop it$/,
+      ],
+      [
+        ["--sweep-levels", "3", "--sweep-max-concurrency", "8"],
+        /--sweep-levels, --sweep-max-concurrency act only with --sweep: add it, or drop them/,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = await runCli(["bench", "-n", "1", "--out", tempDir(), ...args], {}, 30_000);
@@ -345,6 +359,12 @@ describe("bench on bad input: one line, a non-zero exit, nothing lost", () => {
         /cannot create the run folder in --out .*a-file\/runs \(ENOTDIR\); pass --out a folder/,
       );
     }
+  });
+
+  it("an --out under /proc exits 2 at once (Node's recursive mkdir would spin there for ever)", async () => {
+    const r = await runCli(["bench", "-n", "1", "--quiet", "--out", "/proc/streamslo-runs/a"], {}, 30_000);
+    assert.equal(r.code, 2, r.stderr);
+    assertOneLine(r.stderr, /cannot create the run folder in --out \/proc\/streamslo-runs\/a \(ENOENT\)/);
   });
 
   it("an unreachable URL exits 3", async () => {

@@ -86,6 +86,28 @@ describe("streamslo budget and dashboard", () => {
     assert.ok(availability.totals.bad > 0 && availability.totals.consumed > 0);
   });
 
+  it("budget and report refuse options the rest of the command line would ignore", async () => {
+    const slo = join(ROOT, "examples/slo-production.yaml");
+    const cases: [string[], RegExp][] = [
+      [["budget", "runs/x", "--slo", slo, "--range", "3d"], /--range acts only with --prometheus/],
+      [
+        ["budget", "--slo", slo, "--prometheus", "http://127.0.0.1:9", "--time-scale", "60"],
+        /--time-scale applies to a run folder, not to --prometheus: drop it/,
+      ],
+      [
+        ["budget", "runs/x", "--slo", slo, "--prometheus", "http://127.0.0.1:9"],
+        /give a run folder or --prometheus, not both/,
+      ],
+      [["report", "runs/x", "--time-scale", "60"], /--time-scale acts only with --slo: add it, or drop it/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runCli(args);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    }
+  });
+
   it("dashboard: Grafana JSON whose template variables use the rules' label names", async () => {
     const r = await runCli(["dashboard", join(ROOT, "examples/slo-production.yaml")]);
     assert.equal(r.code, 0, r.stderr);
