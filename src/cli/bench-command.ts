@@ -33,7 +33,7 @@ import {
 import { VERSION } from "../version.js";
 import { EXIT, UsageError } from "./exit-codes.js";
 import { interruptSignal } from "./interrupt.js";
-import { fatalFailures, measuredPerLevel } from "./load-flags.js";
+import { fatalFailures, measuredPerLevel, refuseOpenLoopFlags } from "./load-flags.js";
 import { Progress } from "./progress.js";
 import { makeRunFolder } from "./run-folder.js";
 import { loadSlo } from "./slo-option.js";
@@ -137,16 +137,7 @@ function loadPlan(f: BenchFlags, hasObjectives: boolean): Plan {
   }
   if (f.sweep) return { kind: "sweep" };
   if (f.rate) return { kind: "levels", levels: f.rate.map((rate) => ({ kind: "rate", rate })) };
-  // Closed loop: each user sends when its last answer ends, so there are no arrivals to shape.
-  const openLoopOnly = [
-    f.arrivals !== undefined && "--arrivals",
-    f.rampUp > 0 && "--ramp-up",
-    f.maxConcurrency !== undefined && "--max-concurrency",
-  ].filter(Boolean);
-  if (openLoopOnly.length > 0)
-    throw new UsageError(
-      `${openLoopOnly.join(", ")} ${openLoopOnly.length === 1 ? "shapes" : "shape"} open-loop arrivals: add -r RATES, or drop ${openLoopOnly.length === 1 ? "it" : "them"}`,
-    );
+  refuseOpenLoopFlags(f);
   return {
     kind: "levels",
     levels: (f.concurrency ?? [1, 4, 8]).map((concurrency) => ({ kind: "concurrency", concurrency })),

@@ -1,4 +1,22 @@
 /** What the text and the speech bench both decide from their flags and their levels. */
+import { UsageError } from "./exit-codes.js";
+
+/**
+ * Closed loop: each user sends when its last answer ends, so there are no arrivals to shape, and
+ * flags that shape them would be ignored.
+ */
+export function refuseOpenLoopFlags(f: { arrivals?: string; rampUp: number; maxConcurrency?: number }): void {
+  const openLoopOnly = [
+    f.arrivals !== undefined && "--arrivals",
+    f.rampUp > 0 && "--ramp-up",
+    f.maxConcurrency !== undefined && "--max-concurrency",
+  ].filter(Boolean);
+  if (openLoopOnly.length === 0) return;
+  const one = openLoopOnly.length === 1;
+  throw new UsageError(
+    `${openLoopOnly.join(", ")} ${one ? "shapes" : "shape"} open-loop arrivals: add -r RATES, or drop ${one ? "it" : "them"}`,
+  );
+}
 
 /** Measured requests per level: -n, or 32; a level of --duration alone runs for that long. */
 export function measuredPerLevel(f: { n?: number; duration?: number }): number {

@@ -26,7 +26,7 @@ import type { BenchFlags } from "./bench-command.js";
 import { EXIT, UsageError } from "./exit-codes.js";
 import { fileErrorWords } from "./file-errors.js";
 import { interruptSignal } from "./interrupt.js";
-import { fatalFailures, measuredPerLevel } from "./load-flags.js";
+import { fatalFailures, measuredPerLevel, refuseOpenLoopFlags } from "./load-flags.js";
 import { Progress } from "./progress.js";
 import { makeRunFolder } from "./run-folder.js";
 import { simParamsFrom } from "./sim-options.js";
@@ -51,6 +51,7 @@ function speechLevels(f: BenchFlags): LoadLevel[] {
     );
   if (f.concurrency && f.rate) throw new UsageError("use only one of --concurrency, --rate");
   if (f.rate) return f.rate.map((rate) => ({ kind: "rate", rate }));
+  refuseOpenLoopFlags(f);
   return (f.concurrency ?? [1, 4, 8]).map((concurrency) => ({ kind: "concurrency", concurrency }));
 }
 

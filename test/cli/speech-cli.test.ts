@@ -259,7 +259,7 @@ describe("streamslo bench speech: bad input", () => {
     }
   });
 
-  it("a missing or float WAV, or an http URL for stt-ws, is one line and exit 2", async () => {
+  it("a missing or float WAV, an http URL for stt-ws, or an open-loop flag on a closed loop is one line and exit 2", async () => {
     const dir = tempDir();
     const float = join(dir, "float.wav");
     const h = Buffer.alloc(48);
@@ -280,6 +280,7 @@ describe("streamslo bench speech: bad input", () => {
       ],
       [["--audio", float], /32-bit float; streamslo reads 16-bit PCM/],
       [["--url", "http://127.0.0.1:9/"], /needs a ws: or wss: URL/],
+      [["-c", "2", "--max-concurrency", "4"], /--max-concurrency shapes open-loop arrivals: add -r RATES/],
     ] as const) {
       const res = await runCli(["bench", "--protocol", "stt-ws", "-q", "--out", dir, ...args]);
       assert.equal(res.code, 2, res.stderr);
