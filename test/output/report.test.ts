@@ -94,7 +94,7 @@ describe("streamslo report", () => {
           "--disable-sync",
         ],
       });
-      const context = await browser.newContext({ offline: true });
+      const context = await browser.newContext({ offline: true, viewport: { width: 1280, height: 800 } });
       const page = await context.newPage();
       const problems: string[] = [];
       const requests: string[] = [];
@@ -118,6 +118,15 @@ describe("streamslo report", () => {
         assert.ok(f.paths > 0, `${f.id} has no drawn paths`);
         assert.ok(f.width > 100, `${f.id} is ${f.width}px wide`);
       }
+      // At a laptop's 1,280 px no table scrolls sideways.
+      const tables = await page.$$eval("table", (ts) =>
+        ts.map((t) => ({
+          title: t.previousElementSibling?.textContent,
+          over: t.scrollWidth - t.clientWidth,
+        })),
+      );
+      assert.ok(tables.length >= 3, `${tables.length} tables`);
+      for (const t of tables) assert.ok(t.over <= 0, `${t.title} scrolls sideways by ${t.over}px`);
       const heading = await page.textContent("h1");
       assert.match(heading ?? "", /Endpoint SLO notes: streamslo-sim/);
       assert.deepEqual(problems, []);
