@@ -22,6 +22,7 @@ export function serverView(d: ServerMetricsDelta): ServerView {
     family: d.family,
     ttft_mean_ms: d.ttft?.mean_ms,
     ttft_p95_ms: d.ttft?.p95_ms,
+    ttft_count: d.ttft?.count,
     queue_mean_ms: d.queue?.mean_ms,
     itl_mean_ms: d.itl?.mean_ms ?? d.gen_ms_per_token,
     e2e_mean_ms: d.e2e?.mean_ms,
@@ -30,4 +31,15 @@ export function serverView(d: ServerMetricsDelta): ServerView {
     kv_usage_peak: d.kv_usage?.peak,
     names,
   };
+}
+
+/**
+ * The client's TTFT mean to set against the server's: over the same requests when the run recorded
+ * it, else (runs written before it was) the measured requests' mean.
+ */
+export function clientTtftBesideServer(l: {
+  summary: { ttft_ms: { mean: number } };
+  server?: ServerView;
+}): number {
+  return l.server?.client_ttft_mean_ms ?? l.summary.ttft_ms.mean;
 }

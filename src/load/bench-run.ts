@@ -131,6 +131,8 @@ export class BenchRunner extends StoppableRunner<StopReason> {
     const health = new ClientHealth();
     const objectives = plan.slo?.objectives ?? [];
     const criteria = plan.slo?.request;
+    // TTFT over every request the server's metrics see in this level, to set against theirs.
+    const seenByServer = { sumMs: 0, count: 0 };
 
     const io: LoopIo = {
       stop: this.halt.signal,
@@ -147,6 +149,10 @@ export class BenchRunner extends StoppableRunner<StopReason> {
         return sendGeneration(this.dispatcher, this.clock, { ...plan.send, signal }, body, meta);
       },
       onRecord: (rec) => {
+        if (rec.firstContentMs !== undefined) {
+          seenByServer.sumMs += rec.firstContentMs - rec.startMs;
+          seenByServer.count++;
+        }
         if (criteria && rec.phase === "measure" && rec.error?.code !== "aborted") {
           rec.slo = judgeRequest(rec, criteria);
         }
@@ -178,7 +184,15 @@ export class BenchRunner extends StoppableRunner<StopReason> {
         io,
       );
     }
-    const server = await plan.server?.finish();
+    const view = await plan.server?.finish();
+    const server =
+      view && seenByServer.count > 0
+        ? {
+            ...view,
+            client_ttft_mean_ms: seenByServer.sumMs / seenByServer.count,
+            client_ttft_count: seenByServer.count,
+          }
+        : view;
     if (agg.sent === 0) return undefined;
     const lag = agg.dist.send_lag_ms;
     const validity = health.finish(

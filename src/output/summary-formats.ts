@@ -1,6 +1,7 @@
 import type { Stats } from "../core/histogram.js";
 import type { LevelSummary } from "../core/level-aggregate.js";
 import { observedText } from "../core/objective.js";
+import { clientTtftBesideServer } from "../core/server-view.js";
 import type { LevelResult } from "../load/bench-run.js";
 
 /** One CSV/Markdown column: header and how to read it from a level. */
@@ -213,9 +214,10 @@ export function detailLines(results: LevelResult[]): string[] {
       const serverTtft = `${s.scenario}: server (${server.family}) mean TTFT ${ms(server.ttft_mean_ms)} ms`;
       const waiting = `peak waiting ${server.waiting_peak ?? "-"}`;
       // Without streaming the client sees no first token, so there is no gap to show.
+      const client = clientTtftBesideServer({ summary: s, server });
       lines.push(
         s.ttft_ms.count > 0
-          ? `${serverTtft} vs client ${ms(s.ttft_ms.mean)} ms: network + HTTP + client ${ms(s.ttft_ms.mean - server.ttft_mean_ms)} ms; ${waiting}`
+          ? `${serverTtft} vs client ${ms(client)} ms (same requests): network + HTTP + client ${ms(client - server.ttft_mean_ms)} ms; ${waiting}`
           : `${serverTtft}; ${waiting}`,
       );
     }

@@ -78,6 +78,32 @@ describe("streamslo report", () => {
     }
   });
 
+  it("sets the client's TTFT against the server's over the same requests, warm-up and cool-down included", () => {
+    const records = readFileSync(join(dir, "requests.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    const md = readFileSync(join(dir, "report.md"), "utf8");
+    for (const l of summary.levels) {
+      const seen = records.filter((r) => r.scenario === l.scenario && r.firstContentMs !== undefined);
+      const phases = new Set(seen.map((r) => r.phase));
+      assert.ok(phases.has("warmup") && phases.has("measure"), `${l.scenario}: ${[...phases]}`);
+      const all = records.filter((r) => r.scenario === l.scenario);
+      const mean = seen.reduce((a, r) => a + r.firstContentMs - r.startMs, 0) / seen.length;
+      assert.equal(l.server.client_ttft_count, seen.length);
+      assert.ok(Math.abs(l.server.client_ttft_mean_ms - mean) < 1e-6, `${l.scenario} client mean`);
+      // A cool-down request cut at the level's end before its first token reached the client may still
+      // have had it counted by the server; every other request the two count alike.
+      const cut = all.length - seen.length;
+      assert.ok(
+        l.server.ttft_count >= seen.length && l.server.ttft_count <= seen.length + cut,
+        `${l.scenario}: the simulator counted ${l.server.ttft_count}, the client ${seen.length} (+${cut} cut)`,
+      );
+      const gap = fmtMs(l.server.client_ttft_mean_ms - l.server.ttft_mean_ms);
+      assert.ok(md.includes(`${gap} (`), `${l.scenario}: overhead ${gap} in report.md`);
+    }
+  });
+
   it("renders report.html in headless Chromium, offline, with every chart drawn and no console errors", async () => {
     assert.ok(existsSync(CHROMIUM), `Chromium at ${CHROMIUM} (Debian package chromium; .ci/run installs it)`);
     let browser: Browser | undefined;

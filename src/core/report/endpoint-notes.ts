@@ -1,3 +1,4 @@
+import { clientTtftBesideServer } from "../server-view.js";
 import { fmtMs, fmtNum, fmtPct, loadName, relChange, roundUpNice } from "./numbers.js";
 import type { ReportInput, ReportLevel } from "./report-input.js";
 
@@ -116,14 +117,15 @@ export function ttftVersusHttp(r: ReportInput): Section {
   }
   // The gap needs the client's TTFT too: a run without streaming has none.
   const withServer = r.levels.filter(
-    (l) => l.server?.ttft_mean_ms !== undefined && has(l.summary.ttft_ms.mean),
+    (l) => l.server?.ttft_mean_ms !== undefined && has(clientTtftBesideServer(l)),
   );
   if (withServer.length > 0) {
     paragraphs.push(
-      `Network, HTTP and client overhead (client mean TTFT minus the server's own mean TTFT, from ${withServer[0]?.server?.names.ttft ?? "its metrics"}): ${withServer
+      `Network, HTTP and client overhead (client mean TTFT minus the server's own mean TTFT, from ${withServer[0]?.server?.names.ttft ?? "its metrics"}, over the same requests, warm-up and cool-down included): ${withServer
         .map((l) => {
-          const gap = l.summary.ttft_ms.mean - (l.server?.ttft_mean_ms ?? 0);
-          return `${loadName(l.summary.scenario)} ${fmtMs(gap)} (${fmtPct(gap / l.summary.ttft_ms.mean)} of TTFT)`;
+          const client = clientTtftBesideServer(l);
+          const gap = client - (l.server?.ttft_mean_ms ?? 0);
+          return `${loadName(l.summary.scenario)} ${fmtMs(gap)} (${fmtPct(gap / client)} of TTFT)`;
         })
         .join("; ")}.`,
     );

@@ -7,6 +7,15 @@ export interface ServerView {
   family: string;
   ttft_mean_ms?: number;
   ttft_p95_ms?: number;
+  /** Requests in the server's TTFT histogram over the level (other clients' too, if any). */
+  ttft_count?: number;
+  /**
+   * The client's mean TTFT over the same requests the server's numbers cover: every streamed request of
+   * the level, warm-up included. The measured requests alone would set a warm-up-free client mean
+   * against a server mean that has the warm-up in it.
+   */
+  client_ttft_mean_ms?: number;
+  client_ttft_count?: number;
   queue_mean_ms?: number;
   itl_mean_ms?: number;
   e2e_mean_ms?: number;

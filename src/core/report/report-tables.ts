@@ -1,4 +1,5 @@
 import { observedText } from "../objective.js";
+import { clientTtftBesideServer } from "../server-view.js";
 import { fmtMs, fmtNum, fmtPct, loadName } from "./numbers.js";
 import type { ReportInput } from "./report-input.js";
 
@@ -66,13 +67,14 @@ export function serverTable(r: ReportInput): Table | undefined {
     ],
     rows: rows.map(({ summary: s, server: v }) => {
       // No gap without the client's own TTFT (a run without streaming reads back null there).
-      const client = Number.isFinite(s.ttft_ms.mean) ? s.ttft_ms.mean : Number.NaN;
+      const beside = clientTtftBesideServer({ summary: s, server: v });
+      const client = Number.isFinite(beside) ? beside : Number.NaN;
       const gap = v?.ttft_mean_ms !== undefined ? client - v.ttft_mean_ms : Number.NaN;
       return [
         loadName(s.scenario),
-        fmtMs(s.ttft_ms.mean),
+        Number.isFinite(client) ? fmtMs(client) : "n/a",
         v?.ttft_mean_ms !== undefined ? fmtMs(v.ttft_mean_ms) : "n/a",
-        Number.isFinite(gap) ? `${fmtMs(gap)} (${fmtPct(gap / s.ttft_ms.mean)})` : "n/a",
+        Number.isFinite(gap) ? `${fmtMs(gap)} (${fmtPct(gap / client)})` : "n/a",
         v?.queue_mean_ms !== undefined ? fmtMs(v.queue_mean_ms) : "n/a",
         v?.running_peak !== undefined ? fmtNum(v.running_peak, 0) : "n/a",
         v?.waiting_peak !== undefined ? fmtNum(v.waiting_peak, 0) : "n/a",
