@@ -31,6 +31,8 @@ export class ProxyMetrics {
   readonly sloTotal: Counter<string>;
   private active = 0;
   private peak = 0;
+  /** Scrapes in turn: the format is the registry's state while one is rendered. */
+  private rendering: Promise<unknown> = Promise.resolve();
 
   constructor(readonly service: string) {
     // OpenMetrics while the metrics are made, so histograms may carry exemplars; each scrape picks its format.
@@ -156,11 +158,29 @@ export class ProxyMetrics {
   }
 
   /** Prometheus text by default; OpenMetrics (with exemplars) when the scraper asks for it. */
-  async exposition(accept: string | undefined): Promise<{ contentType: string; body: string }> {
+  exposition(accept: string | undefined): Promise<{ contentType: string; body: string }> {
     const openMetrics = accept?.includes("application/openmetrics-text") ?? false;
+    const next = this.rendering.then(() => this.render(openMetrics));
+    this.rendering = next.catch(() => undefined);
+    return next;
+  }
+
+  private async render(openMetrics: boolean): Promise<{ contentType: string; body: string }> {
+    const counters = [this.requests, this.breaks, this.sloGood, this.sloTotal] as unknown as {
+      name: string;
+    }[];
+    const names = counters.map((c) => c.name);
     this.registry.setContentType(
       openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE,
     );
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    try {
+      return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    } finally {
+      // prom-client 15 strips "_total" from a counter's own name when it renders OpenMetrics (and adds it
+      // back on each sample), so the next plain-text scrape would print streamslo_requests{...}.
+      counters.forEach((c, i) => {
+        c.name = names[i] as string;
+      });
+    }
   }
 }

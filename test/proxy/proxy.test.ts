@@ -747,7 +747,20 @@ describe("streamslo proxy", { timeout: 60_000 }, () => {
     assert.equal((await exchange(`${p.url}/v1/nowhere`, { method: "GET", headers: auth })).status, 404);
     const text = await scrape(p.adminUrl);
     const om = await scrape(p.adminUrl, "application/openmetrics-text; version=1.0.0");
+    // A Prometheus scrape (OpenMetrics) must not change what a plain-text scraper reads next, nor
+    // what one reads while it runs.
+    const [textAfter, omAgain] = await Promise.all([
+      scrape(p.adminUrl),
+      scrape(p.adminUrl, "application/openmetrics-text; version=1.0.0"),
+    ]);
     await p.stop();
+    for (const t of [text, textAfter]) {
+      assert.match(t, /^streamslo_requests_total\{/m);
+      assert.doesNotMatch(t, /^streamslo_requests\{/m);
+      assert.doesNotMatch(t, /# EOF/);
+    }
+    assert.match(omAgain, /^streamslo_requests_total\{/m);
+    assert.match(omAgain, /# EOF\n$/);
 
     const lines = readFileSync(logFile, "utf8").trim().split("\n");
     assert.equal(lines.length, 6);
