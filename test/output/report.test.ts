@@ -4,7 +4,10 @@ import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type Browser, chromium } from "playwright-core";
+import { loadReportInput } from "../../src/cli/report-command.js";
+import { sloStatement, sreBullets } from "../../src/core/report/endpoint-notes.js";
 import { fmtMs } from "../../src/core/report/numbers.js";
+import type { ReportLevel } from "../../src/core/report/report-input.js";
 import { runCli, tempDir } from "../helpers/cli.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -101,6 +104,39 @@ describe("streamslo report", () => {
       );
       const gap = fmtMs(l.server.client_ttft_mean_ms - l.server.ttft_mean_ms);
       assert.ok(md.includes(`${gap} (`), `${l.scenario}: overhead ${gap} in report.md`);
+    }
+  });
+
+  it("states an SLO only up to the first level that fails, is invalid or slows down", async () => {
+    const input = await loadReportInput(dir);
+    const [c1, c4, c8] = input.levels;
+    assert.ok(c1 && c4 && c8);
+    // A failing middle level ends the SLO there, even when a heavier level looks clean and fast.
+    const failing = structuredClone(input);
+    const [f1, f4, f8] = failing.levels as [ReportLevel, ReportLevel, ReportLevel];
+    f4.summary.error = 2;
+    f8.summary.wall_ms.p95 = f1.summary.wall_ms.p95;
+    const statement = sloStatement(failing).paragraphs.join("\n");
+    assert.match(statement, /should be <= [\d.]+ m?s at concurrency <= 1\.\*\*/);
+    assert.match(statement, /The next level, concurrency 4, did not hold: 2 of its 16 requests failed/);
+    assert.match(
+      sreBullets(failing).bullets?.[1] ?? "",
+      /^Scale out beyond 1 concurrent stream per replica: .*concurrency 4, 2 of its 16 requests failed/,
+    );
+    // An invalid or failing lightest level: no SLO, and no alert figures.
+    for (const spoil of [
+      (l: ReportLevel) => (l.valid = false),
+      (l: ReportLevel) => (l.summary.incomplete = 3),
+    ]) {
+      const spoiled = structuredClone(input);
+      spoil(spoiled.levels[0] as ReportLevel);
+      const text = sloStatement(spoiled).paragraphs.join("\n");
+      assert.match(
+        text,
+        /^\*\*No SLO can be stated from this run: even the lightest load tried, concurrency 1, did not hold/,
+      );
+      assert.doesNotMatch(text, /should be <=/);
+      assert.match(sreBullets(spoiled).paragraphs.join(""), /No level held/);
     }
   });
 

@@ -30,16 +30,41 @@ function byLoad(levels: ReportLevel[]): ReportLevel[] {
   return [...ok(levels)].sort((a, b) => loadValue(a) - loadValue(b));
 }
 
-/** The highest level whose p95 wall time stays within HOLD_MARGIN of the lightest level's. */
-export function holdingLevel(levels: ReportLevel[]): ReportLevel | undefined {
+/** Why a level does not hold, or undefined when it does. */
+function notHolding(l: ReportLevel, limitMs: number): string | undefined {
+  const failed = l.summary.error + l.summary.incomplete;
+  if (!l.valid)
+    return "its result is invalid (the client could not hold the load asked of it: see the run's validity warnings)";
+  if (failed > 0) return `${failed} of its ${l.summary.n} requests failed`;
+  if (l.summary.wall_ms.p95 > limitMs) return `its p95 wall time was over ${fmtMs(limitMs)}`;
+  return undefined;
+}
+
+/**
+ * The levels that hold, lightest first: valid, no failed request, p95 wall time within HOLD_MARGIN of
+ * the lightest level's. The first level that does not hold ends the list, so a load past a failing one
+ * is never promised; `stop` is that level and why.
+ */
+export function holdingLevels(levels: ReportLevel[]): {
+  holding: ReportLevel[];
+  stop?: { level: ReportLevel; why: string };
+} {
   const sorted = byLoad(levels);
   const base = sorted[0];
-  if (!base) return undefined;
+  if (!base) return { holding: [] };
   const limit = base.summary.wall_ms.p95 * (1 + HOLD_MARGIN);
-  let best = base;
-  for (const l of sorted)
-    if (l.summary.wall_ms.p95 <= limit && l.summary.error + l.summary.incomplete === 0) best = l;
-  return best;
+  const holding: ReportLevel[] = [];
+  for (const l of sorted) {
+    const why = notHolding(l, limit);
+    if (why) return { holding, stop: { level: l, why } };
+    holding.push(l);
+  }
+  return { holding };
+}
+
+/** The highest level that holds (see holdingLevels), if any does. */
+export function holdingLevel(levels: ReportLevel[]): ReportLevel | undefined {
+  return holdingLevels(levels).holding.at(-1);
 }
 
 /** A figure the run has: a run without streaming has no TTFT, TPOT or ITL (null once read back). */
@@ -57,27 +82,36 @@ function meanTokens(l: ReportLevel): number {
 }
 
 export function sloStatement(r: ReportInput): Section {
-  const hold = holdingLevel(r.levels);
+  const { holding, stop } = holdingLevels(r.levels);
+  const hold = holding.at(-1);
   const sorted = byLoad(r.levels);
-  if (!hold || !sorted[0])
+  if (!sorted[0])
     return {
       title: "SLO statement",
       paragraphs: ["No level finished a request successfully, so no SLO can be stated from this run."],
+    };
+  if (!hold)
+    return {
+      title: "SLO statement",
+      paragraphs: [
+        `**No SLO can be stated from this run: even the lightest load tried, ${loadName(sorted[0].summary.scenario)}, did not hold.**`,
+        `At ${loadName(sorted[0].summary.scenario)}, ${stop?.why ?? "the level did not hold"}. Fix that (the per-level table below has the causes) or measure a lighter load, then run again.`,
+      ],
     };
   const s = hold.summary;
   const x = roundUpNice(s.wall_ms.p95 * (1 + HEADROOM));
   const bound =
     s.concurrency !== undefined ? `at concurrency <= ${s.concurrency}` : `at <= ${fmtNum(s.rate ?? 0)} req/s`;
-  const next = sorted[sorted.indexOf(hold) + 1];
   const base = sorted[0].summary;
   const statement = `p95 HTTP latency for a ${meanTokens(hold)}-token generation on this endpoint should be <= ${fmtMs(x)} ${bound}.`;
   const why = [
     `At ${loadName(s.scenario)} the measured p95 wall time was ${fmtMs(s.wall_ms.p95)} (p50 ${fmtMs(s.wall_ms.p50)}) over ${s.n} requests${has(s.ttft_ms.p95) ? `, with p95 TTFT ${fmtMs(s.ttft_ms.p95)}${has(s.tpot_ms.p95) ? ` and p95 TPOT ${fmtMs(s.tpot_ms.p95)}` : ""}` : ""}; ${fmtMs(x)} adds ${fmtPct(HEADROOM)} headroom, rounded up.`,
-    `${cap(loadName(s.scenario))} is the highest load tried whose p95 stayed within ${fmtPct(HOLD_MARGIN)} of the lightest level's (${fmtMs(base.wall_ms.p95)} at ${loadName(base.scenario)}) with no failed requests.`,
+    `${cap(loadName(s.scenario))} is the highest load tried up to which every level stayed within ${fmtPct(HOLD_MARGIN)} of the lightest level's p95 (${fmtMs(base.wall_ms.p95)} at ${loadName(base.scenario)}), with no failed requests and a valid result.`,
   ];
-  if (next) {
+  if (stop) {
+    const p95 = stop.level.summary.wall_ms.p95;
     why.push(
-      `The next level, ${loadName(next.summary.scenario)}, reached p95 ${fmtMs(next.summary.wall_ms.p95)} (${relChange(base.wall_ms.p95, next.summary.wall_ms.p95)} over the lightest level) with ${next.summary.error + next.summary.incomplete} failed of ${next.summary.n}.`,
+      `The next level, ${loadName(stop.level.summary.scenario)}, did not hold: ${stop.why} (p95 ${fmtMs(p95)}, ${relChange(base.wall_ms.p95, p95)} over the lightest level).`,
     );
   }
   if (r.capacity && r.capacity.capacity !== null) {
@@ -89,7 +123,8 @@ export function sloStatement(r: ReportInput): Section {
 }
 
 export function ttftVersusHttp(r: ReportInput): Section {
-  const hold = holdingLevel(r.levels);
+  // Description, not a promise: the lightest level serves when none holds.
+  const hold = holdingLevel(r.levels) ?? byLoad(r.levels)[0];
   if (!hold) return { title: "TTFT vs HTTP latency", paragraphs: ["No successful requests to compare."] };
   const s = hold.summary;
   const streamed = has(s.ttft_ms.p50);
@@ -155,7 +190,7 @@ export function concurrencyEffect(r: ReportInput): Section {
 export function whatToWatch(r: ReportInput): Section {
   const sorted = byLoad(r.levels);
   const top = sorted[sorted.length - 1];
-  const hold = holdingLevel(r.levels);
+  const hold = holdingLevel(r.levels) ?? sorted[0];
   const server = [...sorted].reverse().find((l) => l.server)?.server;
   const bullets: string[] = [];
   if (top && hold) {
@@ -251,13 +286,18 @@ export function hypotheses(r: ReportInput): Section {
 }
 
 export function sreBullets(r: ReportInput): Section {
-  const hold = holdingLevel(r.levels);
+  const { holding, stop } = holdingLevels(r.levels);
+  const hold = holding.at(-1);
   const sorted = byLoad(r.levels);
   const top = sorted[sorted.length - 1]?.summary;
   if (!hold || !top)
     return {
       title: "For the SRE",
-      paragraphs: ["No successful requests: nothing to set alerts from."],
+      paragraphs: [
+        top
+          ? "No level held (see the SLO statement): nothing to set alerts from until a load that holds is measured."
+          : "No successful requests: nothing to set alerts from.",
+      ],
       bullets: [],
     };
   const s = hold.summary;
@@ -269,11 +309,11 @@ export function sreBullets(r: ReportInput): Section {
       ? `${s.concurrency} concurrent stream${s.concurrency === 1 ? "" : "s"}`
       : `${fmtNum(s.rate ?? 0)} req/s`;
   const failedShare = (top.error + top.incomplete) / Math.max(1, top.n);
-  const next = sorted[sorted.indexOf(hold) + 1]?.summary;
+  const next = stop?.level.summary;
   const bullets = [
     `Alert on p95 ${sli} above ${fmtMs(alertAt)} for 5 minutes: ${fmtPct(HEADROOM)} over the ${fmtMs(measured)} measured at ${loadName(s.scenario)}.`,
     next
-      ? `Scale out beyond ${bound} per replica: at the next load tried, ${loadName(next.scenario)}, p95 wall was ${fmtMs(next.wall_ms.p95)} (${relChange(s.wall_ms.p95, next.wall_ms.p95)}).`
+      ? `Scale out beyond ${bound} per replica: at the next load tried, ${loadName(next.scenario)}, ${stop?.why} (p95 wall ${fmtMs(next.wall_ms.p95)}, ${relChange(s.wall_ms.p95, next.wall_ms.p95)}).`
       : `Plan for up to ${bound} per replica: the highest load this run tried, so the limit may lie higher; run heavier levels to find it.`,
     `Budget errors from the measured baseline: ${top.error + top.incomplete} of ${top.n} requests (${fmtPct(failedShare, 1)}) failed at the highest load and ${s.error + s.incomplete} of ${s.n} at ${loadName(s.scenario)}; goodput there was ${fmtPct(s.goodput.share, 1)}.`,
   ];
