@@ -14,6 +14,15 @@ const INCOMPLETE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   "request_timeout",
 ]);
 
+/**
+ * A 4xx answer other than 429: the request was wrong (bad JSON, unknown model, bad key), so it says
+ * nothing about the service. Production SLIs leave it out, as Sloth's and Pyrra's 5xx-only error
+ * queries do; 429 is the service refusing load, so it counts.
+ */
+export function isClientFault(code: ErrorCode | undefined): boolean {
+  return code !== undefined && /^http_4\d\d$/.test(code) && code !== "http_429";
+}
+
 export function verdictFor(code: ErrorCode, message: string): Verdict {
   return { outcome: INCOMPLETE_CODES.has(code) ? "incomplete" : "error", error: { code, message } };
 }

@@ -3,6 +3,7 @@ import {
   MODEL_LABEL,
   PROXY_BUCKETS,
   PROXY_METRICS,
+  PROXY_OUTCOMES,
   ROUTE_LABEL,
   SERVICE_LABEL,
   SLO_LABEL,
@@ -43,7 +44,7 @@ export class ProxyMetrics {
       new Histogram({ name, help, labelNames, buckets: [...buckets], registers, enableExemplars: true });
     this.requests = new Counter({
       name: PROXY_METRICS.requests,
-      help: "LLM requests through the proxy, by outcome (ok, upstream_error, upstream_drop, client_disconnect, timeout).",
+      help: `LLM requests through the proxy, by outcome (${PROXY_OUTCOMES.join(", ")}).`,
       labelNames: [...labelNames, "outcome", "status"],
       registers,
     });

@@ -11,12 +11,13 @@ import { Clock } from "../client/clock.js";
 import { type GenerationDispatcher, generationDispatcher } from "../client/dispatcher.js";
 import { Http1Pool } from "../client/http1-pool.js";
 import { transportErrorCode } from "../client/transport-errors.js";
-import { classifyStream, verdictFor } from "../core/outcome.js";
+import { classifyStream, isClientFault, verdictFor } from "../core/outcome.js";
 import type { ErrorCode, RequestRecord } from "../core/record.js";
 import { redactSummary } from "../core/redact.js";
 import { requestMetrics } from "../core/request-metrics.js";
 import { requestModel } from "../core/request-model.js";
 import { judgeRequest } from "../core/request-slo.js";
+import type { PROXY_OUTCOMES } from "../core/slo/conventions.js";
 import { LiveBurn } from "../core/slo/live-burn.js";
 import { classifyRecord, computableOffline } from "../core/slo/sli-events.js";
 import type { SloSpec } from "../core/slo-spec.js";
@@ -47,7 +48,7 @@ export interface ProxyOptions {
   drainMs: number;
 }
 
-export type ProxyOutcome = "ok" | "upstream_error" | "upstream_drop" | "client_disconnect" | "timeout";
+export type ProxyOutcome = (typeof PROXY_OUTCOMES)[number];
 
 const HOP_BY_HOP = new Set([
   "connection",
@@ -307,7 +308,8 @@ export class StreamsloProxy {
     if (metrics.ttftMs !== undefined) span.setAttribute("streamslo.ttft_ms", metrics.ttftMs);
     if (rec.outputTokens !== undefined) span.setAttribute("gen_ai.usage.output_tokens", rec.outputTokens);
     if (rec.promptTokens !== undefined) span.setAttribute("gen_ai.usage.input_tokens", rec.promptTokens);
-    if (outcome !== "ok")
+    // A server span's 4xx is the caller's mistake, not an error (OpenTelemetry HTTP semantic conventions).
+    if (outcome !== "ok" && outcome !== "client_error")
       span.setStatus({ code: SpanStatusCode.ERROR, message: rec.error?.message ?? outcome });
     span.end();
     this.log.write({
@@ -334,7 +336,7 @@ export class StreamsloProxy {
     outcome: ProxyOutcome,
     labels: ReturnType<ProxyMetrics["labels"]>,
   ): void {
-    if (outcome === "client_disconnect") return;
+    if (outcome === "client_disconnect" || outcome === "client_error") return;
     const criteria = this.o.slo?.request ?? {};
     const judged = judgeRequest(rec, criteria);
     if (this.liveBurn) {
@@ -544,7 +546,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     this.recordPending();
     const rec = this.rec;
     rec.endMs = this.endedMs ?? this.proxy.now();
-    let outcome: "ok" | "upstream_error" | "upstream_drop" | "client_disconnect" | "timeout";
+    let outcome: ProxyOutcome;
     if (this.clientGone) {
       Object.assign(rec, verdictFor("aborted", "client disconnected"));
       outcome = "client_disconnect";
@@ -554,7 +556,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
       const code: ErrorCode =
         rec.headersMs === undefined ? (broke?.code ?? "client_error") : `http_${rec.status ?? 0}`;
       Object.assign(rec, verdictFor(code, broke?.message ?? `HTTP ${rec.status}`));
-      outcome = code === "headers_timeout" ? "timeout" : "upstream_error";
+      outcome =
+        code === "headers_timeout" ? "timeout" : isClientFault(code) ? "client_error" : "upstream_error";
     } else {
       const s = this.acc
         ? this.acc.end(rec.endMs, broke === undefined)

@@ -73,6 +73,19 @@ describe("SLI events from records", () => {
     assert.equal(classifyRecord(dropped, a), "good");
   });
 
+  it("a wrong request (4xx but 429) counts in no SLI; a 429 is the service refusing load", () => {
+    const wrong = record({ outcome: "error", error: { code: "http_400", message: "bad" }, chunkTimesMs: [] });
+    const refused = record({
+      outcome: "error",
+      error: { code: "http_429", message: "busy" },
+      chunkTimesMs: [],
+    });
+    for (const sli of ["availability", "drops", "goodput"] as const) {
+      assert.equal(classifyRecord(wrong, slo({ sli })), "none", sli);
+    }
+    assert.equal(classifyRecord(refused, slo({ sli: "availability" })), "bad");
+  });
+
   it("drops: broken streams are bad, errors not counted", () => {
     const d = slo({ sli: "drops" });
     assert.equal(classifyRecord(record(), d), "good");

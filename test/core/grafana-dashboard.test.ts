@@ -267,6 +267,23 @@ describe("grafana dashboard: labels", () => {
     }
   });
 
+  it("selects the proxy's active-stream gauges by service only, the one label they carry", () => {
+    const exprs = expressionsOf(grafanaDashboard(spec())).filter((e) =>
+      e.includes("streamslo_active_streams"),
+    );
+    assert.equal(exprs.length, 2);
+    for (const e of exprs) assert.deepEqual(labelNames(e), [SERVICE_LABEL], e);
+  });
+
+  it("colours the budget stat panels by their thresholds", () => {
+    const stats = panelsOf(grafanaDashboard(spec())).filter((p) => p.type === "stat");
+    assert.equal(stats.length, SLO_NAMES.length);
+    for (const p of stats) {
+      // biome-ignore lint/suspicious/noExplicitAny: Grafana's JSON, read as Grafana reads it.
+      assert.equal((p.fieldConfig?.defaults as any).color.mode, "thresholds", p.title);
+    }
+  });
+
   it("uses vLLM's names and model_name for source vllm, and service only on slo:* series", () => {
     const d = grafanaDashboard(spec("30d", "vllm"));
     const exprs = expressionsOf(d);

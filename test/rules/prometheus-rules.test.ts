@@ -141,5 +141,55 @@ describe("streamslo rules", () => {
     const hundred = await runCli(["rules", file]);
     assert.equal(hundred.code, 2);
     assert.match(hundred.stderr, /slos\[0\]\.objective/);
+    const refused: [string, RegExp][] = [
+      [
+        "service: s\nslos:\n  - {name: a, sli: availability, objective: 0.999}\n",
+        /objective: 0\.999 is read as a percentage \(0\.999%\); for 99\.9% write 99\.9/,
+      ],
+      [
+        "service: s\nwindow: 3d\nslos:\n  - {name: a, sli: availability, objective: 99}\n",
+        /no longer than the 3d ticket alert window/,
+      ],
+      [
+        "service: s\nlabels: {cost-center: x}\nslos:\n  - {name: a, sli: availability, objective: 99}\n",
+        /labels: "cost-center" is not a Prometheus label name/,
+      ],
+      [
+        'name: chat "a" v2\nslos:\n  - {name: a, sli: availability, objective: 99}\n',
+        /would be the service label/,
+      ],
+    ];
+    for (const [yaml, message] of refused) {
+      writeFileSync(file, yaml);
+      const r = await runCli(["rules", file]);
+      assert.equal(r.code, 2, yaml);
+      assert.match(r.stderr, message);
+      assert.equal(r.stderr.trim().split("\n").length, 1);
+    }
+  });
+
+  it("label values with quotes and backslashes are escaped: promtool parses the rules and passes their tests", async () => {
+    const dir = tempDir();
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(
+      join(dir, "slo.yaml"),
+      "service: chat.v2:prod\nlabels:\n  team: 'ml \"platform\" \\ infra'\nslos:\n  - {name: a, sli: availability, objective: 99.9}\n",
+    );
+    const r = await runCli([
+      ...[
+        "rules",
+        join(dir, "slo.yaml"),
+        "-o",
+        join(dir, "rules.yml"),
+        "--tests",
+        join(dir, "rules.test.yml"),
+      ],
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(readFileSync(join(dir, "rules.yml"), "utf8"), /team="ml \\"platform\\" \\\\ infra"/);
+    const check = promtool(["check", "rules", "rules.yml"], dir);
+    assert.equal(check.status, 0, check.stdout + check.stderr);
+    const test = promtool(["test", "rules", "rules.test.yml"], dir);
+    assert.equal(test.status, 0, test.stdout + test.stderr);
   });
 });

@@ -28,15 +28,20 @@ export const PROXY_METRICS = {
 
 /**
  * Outcome label values of streamslo_requests_total. Availability counts upstream_error and timeout
- * as bad; the drops SLI counts upstream_drop; client_disconnect is left out of both.
+ * as bad; the drops SLI counts upstream_drop; client_disconnect and client_error (a 4xx other than
+ * 429: the request was wrong) are left out of every SLI.
  */
 export const PROXY_OUTCOMES = [
   "ok",
   "upstream_error",
   "upstream_drop",
   "client_disconnect",
+  "client_error",
   "timeout",
 ] as const;
+
+/** Outcomes that say nothing about the service, so no SLI counts them. */
+export const NOT_COUNTED_OUTCOMES = "client_disconnect|client_error";
 
 /**
  * Bucket boundaries (seconds) of the proxy's histograms. Chosen for LLM serving: TTFT from tens of ms

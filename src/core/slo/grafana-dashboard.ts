@@ -1,5 +1,13 @@
 import { burnRateThreshold, promDuration, WORKBOOK_WINDOWS } from "./burn-rate.js";
-import { MODEL_LABEL, PROXY_METRICS, ROUTE_LABEL, RULES, SERVICE_LABEL, SLO_LABEL } from "./conventions.js";
+import {
+  MODEL_LABEL,
+  NOT_COUNTED_OUTCOMES,
+  PROXY_METRICS,
+  ROUTE_LABEL,
+  RULES,
+  SERVICE_LABEL,
+  SLO_LABEL,
+} from "./conventions.js";
 import type { LatencyMetric, ProductionSlo, ProductionSpec } from "./production-spec.js";
 
 /**
@@ -15,7 +23,7 @@ export interface DashboardOptions {
 }
 
 type Json = Record<string, unknown>;
-type Matcher = readonly [label: string, op: "=" | "=~" | "!=", value: string];
+type Matcher = readonly [label: string, op: "=" | "=~" | "!=" | "!~", value: string];
 
 interface Target {
   expr: string;
@@ -43,6 +51,8 @@ interface SliSource {
   /** Counter of finished requests: which are drops, and which count at all (as in the drops SLI). */
   drops: { counter: string; dropped: Matcher; counted?: Matcher };
   activeStreams: string;
+  /** Labels the active-streams gauges carry, when fewer than the SLI series'. */
+  activeScope?: Matcher[];
   /** Gauge whose max over each step is the peak concurrency. */
   activeStreamsPeak: string;
   /** Only the proxy judges requests against the SLO criteria. */
@@ -73,14 +83,16 @@ const PROXY_SOURCE: SliSource = {
     { title: "TPOT", histogram: PROXY_METRICS.tpot, metrics: ["tpot"] },
     { title: "E2E latency", histogram: PROXY_METRICS.e2e, metrics: ["e2e"] },
   ],
-  // A client that hangs up is not the service's failure, so it is left out as in the SLI rules.
+  // A client that hangs up or sends a wrong request is not the service's failure: left out as in the SLI rules.
   drops: {
     counter: PROXY_METRICS.requests,
     dropped: ["outcome", "=", "upstream_drop"],
-    counted: ["outcome", "!=", "client_disconnect"],
+    counted: ["outcome", "!~", NOT_COUNTED_OUTCOMES],
   },
   activeStreams: PROXY_METRICS.activeStreams,
   activeStreamsPeak: PROXY_METRICS.activeStreamsPeak,
+  // The proxy counts its streams per process (service), not per model or route.
+  activeScope: [[SERVICE_LABEL, "=", "$service"]],
   hasGoodput: true,
 };
 
@@ -239,7 +251,7 @@ function goodputDraft(): Draft {
 
 /** The plain gauge misses bursts between scrapes; the max over each step of the peak gauge does not. */
 function activeStreamsDraft(source: SliSource): Draft {
-  const scope = selector(source.scope);
+  const scope = selector(source.activeScope ?? source.scope);
   return timeseriesDraft("Active streams", "short", [
     { expr: `sum(max_over_time(${source.activeStreamsPeak}${scope}[${RATE_WINDOW}]))`, legendFormat: "peak" },
     { expr: `sum(${source.activeStreams}${scope})`, legendFormat: "current" },
@@ -294,6 +306,7 @@ function budgetDraft(spec: ProductionSpec, slo: ProductionSlo): Draft {
         { value: 0.25, color: "green" },
       ],
       "red",
+      "thresholds",
     ),
     options: {
       reduceOptions: { calcs: ["lastNotNull"], fields: "", values: false },
@@ -401,12 +414,14 @@ function fieldConfig(
   unit: string,
   lines: ThresholdLine[],
   base = "green",
+  // A stat panel is coloured by its thresholds; a time series keeps one colour per series.
+  colorMode: "palette-classic" | "thresholds" = "palette-classic",
 ): { defaults: Json; overrides: Json[] } {
   const steps = [...lines].sort((a, b) => a.value - b.value);
   return {
     defaults: {
       unit,
-      color: { mode: "palette-classic" },
+      color: { mode: colorMode },
       thresholds: { mode: "absolute", steps: [{ color: base, value: null }, ...steps] },
     },
     overrides: [],

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { parseDurationMs } from "../duration.js";
-import { DAY_MS } from "./burn-rate.js";
+import { DAY_MS, promDuration, WORKBOOK_WINDOWS } from "./burn-rate.js";
 
 export const SLI_KINDS = ["availability", "drops", "latency", "goodput", "ratio"] as const;
 export const LATENCY_METRICS = ["ttft", "tpot", "itl", "e2e"] as const;
@@ -9,6 +9,9 @@ export const SOURCES = ["streamslo", "vllm", "promql"] as const;
 export type SliKind = (typeof SLI_KINDS)[number];
 export type LatencyMetric = (typeof LATENCY_METRICS)[number];
 export type MetricSource = (typeof SOURCES)[number];
+
+/** What a service label value may hold: it also names rule groups and dashboards. */
+const SERVICE_VALUE = /^[a-zA-Z0-9_.:-]+$/;
 
 /** One production SLO entry as written in the file (`slos:`). */
 export const productionSloEntry = z
@@ -43,7 +46,7 @@ export const productionSloEntry = z
 export const productionFields = {
   service: z
     .string()
-    .regex(/^[a-zA-Z0-9_.:-]+$/)
+    .regex(SERVICE_VALUE)
     .optional()
     .describe("the service label value on every rule and alert"),
   labels: z.record(z.string(), z.string()).optional().describe("extra labels on every rule and alert"),
@@ -107,6 +110,21 @@ export function productionFromRaw(raw: Raw, source: string): ProductionSpec | un
     throw new ProductionSpecError(
       `${source}: window: "${period}" must be a whole number of days, e.g. 30d or 28d`,
     );
+  const longest = Math.max(...WORKBOOK_WINDOWS.map((w) => w.longMs));
+  if (days * DAY_MS <= longest)
+    throw new ProductionSpecError(
+      `${source}: window: "${period}" is no longer than the ${promDuration(longest)} ticket alert window; use 7d or more (30d or 28d are usual)`,
+    );
+  for (const key of Object.keys(raw.labels ?? {}))
+    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(key))
+      throw new ProductionSpecError(
+        `${source}: labels: "${key}" is not a Prometheus label name (letters, digits and _, not starting with a digit)`,
+      );
+  const service = raw.service ?? raw.name;
+  if (raw.service === undefined && raw.name !== undefined && !SERVICE_VALUE.test(raw.name))
+    throw new ProductionSpecError(
+      `${source}: name: "${raw.name}" would be the service label, which takes letters, digits and _ . : -; add service: with such a value`,
+    );
   const src = raw.source ?? "streamslo";
   const names = new Set<string>();
   const slos = raw.slos.map((e, i): ProductionSlo => {
@@ -114,6 +132,10 @@ export function productionFromRaw(raw: Raw, source: string): ProductionSpec | un
     if (names.has(e.name))
       throw new ProductionSpecError(`${where}: name: "${e.name}" is used twice; SLO names must be unique`);
     names.add(e.name);
+    if (e.objective < 50)
+      throw new ProductionSpecError(
+        `${where}: objective: ${e.objective} is read as a percentage (${e.objective}%); for ${Number((e.objective * 100).toPrecision(6))}% write ${Number((e.objective * 100).toPrecision(6))}`,
+      );
     const slo: ProductionSlo = {
       name: e.name,
       description: e.description,
@@ -145,7 +167,7 @@ export function productionFromRaw(raw: Raw, source: string): ProductionSpec | un
     return slo;
   });
   return {
-    service: raw.service ?? raw.name ?? "streamslo",
+    service: service ?? "streamslo",
     labels: raw.labels ?? {},
     periodMs: days * DAY_MS,
     period,

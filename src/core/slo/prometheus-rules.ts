@@ -8,7 +8,7 @@ import {
 } from "./burn-rate.js";
 import { RULES, SERVICE_LABEL, SLO_LABEL } from "./conventions.js";
 import type { ProductionSlo, ProductionSpec } from "./production-spec.js";
-import { errorRatioExpr, sliCounters } from "./sli-queries.js";
+import { errorRatioExpr, presenceSeries, promString, sliCounters } from "./sli-queries.js";
 
 export interface Rule {
   record?: string;
@@ -46,7 +46,7 @@ export function sloLabels(spec: ProductionSpec, slo: ProductionSlo): Record<stri
 
 function selector(labels: Record<string, string>): string {
   return `{${Object.entries(labels)
-    .map(([k, v]) => `${k}="${v}"`)
+    .map(([k, v]) => `${k}="${promString(v)}"`)
     .join(",")}}`;
 }
 
@@ -124,14 +124,15 @@ export function sloRuleGroups(spec: ProductionSpec, slo: ProductionSlo): RuleGro
       ...(spec.runbook ? { runbook_url: spec.runbook } : {}),
     },
   }));
+  const presence = presenceSeries(spec, slo);
   alerts.push({
     alert: "SLOMetricsAbsent",
-    expr: `absent(${counters.total})`,
+    expr: `absent(${presence})`,
     for: "10m",
     labels: { ...labels, severity: "ticket" },
     annotations: {
       summary: `${spec.service} ${slo.name}: no SLI data`,
-      description: `The series behind SLO ${slo.name} (${counters.total}) are missing: the SLO cannot be judged. Check the scrape target and the exporter.`,
+      description: `The series behind SLO ${slo.name} (${presence}) are missing: the SLO cannot be judged. Check the scrape target and the exporter.`,
       ...(spec.runbook ? { runbook_url: spec.runbook } : {}),
     },
   });

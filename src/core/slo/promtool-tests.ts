@@ -1,7 +1,7 @@
 import { PROXY_METRICS, SERVICE_LABEL } from "./conventions.js";
 import type { ProductionSlo, ProductionSpec } from "./production-spec.js";
 import { burnAlerts, prometheusRules, sloLabels } from "./prometheus-rules.js";
-import { latencyBucket, leLabel, sliCounters } from "./sli-queries.js";
+import { latencyBucket, leLabel, presenceSeries, promString } from "./sli-queries.js";
 
 /** The label="value" matchers of a selector (not !=, =~ or !~). */
 function equalityMatchers(selector: string): Record<string, string> {
@@ -36,7 +36,7 @@ export interface PromtoolTest {
 
 function labelText(labels: Record<string, string>): string {
   return `{${Object.entries(labels)
-    .map(([k, v]) => `${k}="${v}"`)
+    .map(([k, v]) => `${k}="${promString(v)}"`)
     .join(",")}}`;
 }
 
@@ -140,6 +140,7 @@ export function promtoolTests(
   rulesFile: string,
 ): { rule_files: string[]; evaluation_interval: string; tests: PromtoolTest[] } {
   const tests: PromtoolTest[] = [];
+  const svc = { [SERVICE_LABEL]: spec.service };
   const testable = spec.slos.filter((slo) => goodBadSeries(spec, slo) !== undefined);
   for (const slo of testable) {
     const budget = 1 - slo.objective;
@@ -165,6 +166,22 @@ export function promtoolTests(
         alert_rule_test: [burn("1h", ["page", "ticket"])],
       });
     }
+    if (spec.source === "streamslo" && slo.sli === "availability" && slo.good === undefined) {
+      // A client sending wrong requests (4xx but 429) is not the service failing.
+      const wrong = Math.ceil(PER_MINUTE * Math.min(0.5, 20 * budget));
+      tests.push({
+        name: `${slo.name}: wrong requests (4xx) from a client burn no budget`,
+        interval: "1m",
+        input_series: [
+          ...traffic(spec, slo, 0, 180),
+          {
+            series: `${PROXY_METRICS.requests}${labelText({ ...svc, outcome: "client_error" })}`,
+            values: `0+${wrong}x180`,
+          },
+        ],
+        alert_rule_test: [burn("1h", []), burn("3h", [])],
+      });
+    }
     const slowBad = Math.round(PER_MINUTE * 2 * budget);
     const slowBurn = slowBad / (PER_MINUTE * budget);
     if (slowBurn > 1 && slowBurn < 3) {
@@ -177,6 +194,29 @@ export function promtoolTests(
     }
   }
   const rules = prometheusRules(spec).groups.flatMap((g) => g.rules);
+  if (spec.source === "streamslo") {
+    // The proxy is scraped but has had no request since it started: quiet, not missing.
+    tests.push({
+      name: "an idle proxy raises no SLOMetricsAbsent",
+      interval: "1m",
+      input_series: [{ series: `${PROXY_METRICS.activeStreams}${labelText(svc)}`, values: "0x30" }],
+      alert_rule_test: [
+        {
+          eval_time: "15m",
+          alertname: "SLOMetricsAbsent",
+          exp_alerts: spec.slos
+            .filter((slo) => slo.good !== undefined)
+            .map((slo) => {
+              const rule = rules.find((r) => r.alert === "SLOMetricsAbsent" && r.labels?.slo === slo.name);
+              return {
+                exp_labels: { ...equalityMatchers(presenceSeries(spec, slo)), ...(rule?.labels ?? {}) },
+                exp_annotations: rule?.annotations,
+              };
+            }),
+        },
+      ],
+    });
+  }
   tests.push({
     name: "no SLI data raises SLOMetricsAbsent for every SLO",
     interval: "1m",
@@ -189,7 +229,7 @@ export function promtoolTests(
           const rule = rules.find((r) => r.alert === "SLOMetricsAbsent" && r.labels?.slo === slo.name);
           // absent() keeps the selector's equality matchers as labels.
           return {
-            exp_labels: { ...equalityMatchers(sliCounters(spec, slo).total), ...(rule?.labels ?? {}) },
+            exp_labels: { ...equalityMatchers(presenceSeries(spec, slo)), ...(rule?.labels ?? {}) },
             exp_annotations: rule?.annotations,
           };
         }),

@@ -1,3 +1,4 @@
+import { isClientFault } from "../outcome.js";
 import type { RequestRecord } from "../record.js";
 import { firstOutputMs, requestMetrics } from "../request-metrics.js";
 import type { ProductionSlo } from "./production-spec.js";
@@ -43,6 +44,8 @@ function latencyMs(rec: RequestRecord, metric: NonNullable<ProductionSlo["metric
 export function classifyRecord(rec: RequestRecord, slo: ProductionSlo): SliVerdict | undefined {
   if (!computableOffline(slo)) return undefined;
   if (rec.phase !== "measure" || rec.error?.code === "aborted") return "none";
+  // A wrong request (4xx other than 429) says nothing about the service: no SLI counts it.
+  if (isClientFault(rec.error?.code)) return "none";
   switch (slo.sli) {
     case "availability":
       return rec.outcome === "error" ? "bad" : "good";

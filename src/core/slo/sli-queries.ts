@@ -1,4 +1,4 @@
-import { PROXY_BUCKETS, PROXY_METRICS, SERVICE_LABEL } from "./conventions.js";
+import { NOT_COUNTED_OUTCOMES, PROXY_BUCKETS, PROXY_METRICS, SERVICE_LABEL } from "./conventions.js";
 import type { LatencyMetric, ProductionSlo, ProductionSpec } from "./production-spec.js";
 
 /** vLLM's histogram buckets (vllm/v1/metrics/loggers.py), which its latency SLIs must use. */
@@ -21,15 +21,31 @@ export interface SliCounters {
   total: string;
 }
 
+/** A label value as a PromQL string literal's body (backslash, quote and newline escaped). */
+export function promString(v: string): string {
+  return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}
+
 function matchers(pairs: Record<string, string>): string {
   const inner = Object.entries(pairs)
     .map(([k, v]) =>
       v.startsWith("=~") || v.startsWith("!=") || v.startsWith("!~")
-        ? `${k}${v.slice(0, 2)}"${v.slice(2)}"`
-        : `${k}="${v}"`,
+        ? `${k}${v.slice(0, 2)}"${promString(v.slice(2))}"`
+        : `${k}="${promString(v)}"`,
     )
     .join(",");
   return `{${inner}}`;
+}
+
+/**
+ * A series that exists whenever the SLI's exporter is scraped, with traffic or without: what the
+ * "metrics absent" alert looks for. The proxy's request counters appear only with the first request,
+ * so an idle or freshly restarted proxy would look absent; its active-streams gauge is there at once.
+ */
+export function presenceSeries(spec: ProductionSpec, slo: ProductionSlo): string {
+  if (spec.source === "streamslo" && (slo.good === undefined || slo.total === undefined))
+    return `${PROXY_METRICS.activeStreams}${matchers({ [SERVICE_LABEL]: spec.service })}`;
+  return sliCounters(spec, slo).total;
 }
 
 /** prom-client writes le="1"; Python's prometheus_client writes le="1.0". */
@@ -75,8 +91,8 @@ export function sliCounters(spec: ProductionSpec, slo: ProductionSlo): SliCounte
   const svc = { [SERVICE_LABEL]: spec.service };
   if (spec.source === "streamslo") {
     const req = PROXY_METRICS.requests;
-    // A client that hangs up is not the service's failure: left out of both sides.
-    const counted = matchers({ ...svc, outcome: "!=client_disconnect" });
+    // A client that hangs up or sends a wrong request is not the service's failure: left out of both sides.
+    const counted = matchers({ ...svc, outcome: `!~${NOT_COUNTED_OUTCOMES}` });
     switch (slo.sli) {
       case "availability":
         return {
