@@ -28,7 +28,9 @@ interface Panel {
   gridPos: { x: number; y: number; w: number; h: number };
   targets?: Target[];
   options?: { alertName?: string; alertInstanceLabelFilter?: string };
-  fieldConfig?: { defaults: { thresholds: { steps: { color: string; value: number | null }[] } } };
+  fieldConfig?: {
+    defaults: { color?: { mode: string }; thresholds: { steps: { color: string; value: number | null }[] } };
+  };
 }
 
 interface Variable {
@@ -279,8 +281,7 @@ describe("grafana dashboard: labels", () => {
     const stats = panelsOf(grafanaDashboard(spec())).filter((p) => p.type === "stat");
     assert.equal(stats.length, SLO_NAMES.length);
     for (const p of stats) {
-      // biome-ignore lint/suspicious/noExplicitAny: Grafana's JSON, read as Grafana reads it.
-      assert.equal((p.fieldConfig?.defaults as any).color.mode, "thresholds", p.title);
+      assert.equal(p.fieldConfig?.defaults.color?.mode, "thresholds", p.title);
     }
   });
 
