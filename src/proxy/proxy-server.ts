@@ -223,16 +223,21 @@ export class StreamsloProxy {
   private async forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? "/").split("?")[0] as string;
     const llm = isLlmRoute(req.method, path);
-    if (this.draining) return sendError(res, 503, "proxy is shutting down", { "retry-after": "1" });
+    if (this.draining) {
+      this.refused(req, path, llm, 503, "rejected", undefined);
+      return sendError(res, 503, "proxy is shutting down", { "retry-after": "1" });
+    }
     let body: Buffer;
     try {
       body = await readBody(req, this.o.maxBodyBytes);
     } catch {
+      this.refused(req, path, llm, 413, "client_error", undefined);
       return sendError(res, 413, `request body over ${this.o.maxBodyBytes} bytes`, { connection: "close" });
     }
     // Checked after the body, in the same synchronous stretch as streamStarted() below: checked
     // before it, requests with slow bodies all passed while none had started yet.
     if (llm && this.metrics.inFlight >= this.o.maxStreams) {
+      this.refused(req, path, llm, 429, "rejected", body);
       return sendError(res, 429, `more than ${this.o.maxStreams} streams in flight`, { "retry-after": "1" });
     }
     // Labels are needed only once the response is over: the body is read for its model then,
@@ -264,6 +269,63 @@ export class StreamsloProxy {
       this.inFlightAll--;
       if (llm) this.metrics.streamEnded();
     }
+  }
+
+  /**
+   * Counts and logs a request the proxy answered itself without asking the upstream: shed by
+   * --max-streams or the drain (rejected: what users see of the service), or too big (client_error).
+   */
+  private refused(
+    req: IncomingMessage,
+    path: string,
+    llm: boolean,
+    status: number,
+    outcome: "rejected" | "client_error",
+    body: Buffer | undefined,
+  ): void {
+    const now = this.clock.now();
+    const labels = this.metrics.labels(
+      llm ? this.models.label(body ? requestModel(body) : undefined) : "none",
+      routeLabel(path),
+    );
+    const message = `answered ${status} by the proxy (${outcome})`;
+    // A span of its own, so the log line, the trace and the caller's traceparent still meet.
+    const traced = this.tracing.start(`${req.method} ${labels.route}`, req.headers);
+    traced.span.setAttribute("http.response.status_code", status);
+    traced.span.setAttribute("streamslo.outcome", outcome);
+    if (outcome === "rejected") traced.span.setStatus({ code: SpanStatusCode.ERROR, message });
+    traced.span.end();
+    if (llm) {
+      this.metrics.requests.inc({ ...labels, outcome, status: String(status) });
+      const rec: RequestRecord = {
+        id: "refused",
+        scenario: "proxy",
+        phase: "measure",
+        intendedStartMs: now,
+        startMs: now,
+        endMs: now,
+        status,
+        chunkTimesMs: [],
+        chunkTokens: [],
+        tokenSource: "chunks",
+        outcome: "error",
+        error: { code: `http_${status}`, message },
+      };
+      this.countSlo(rec, outcome, labels);
+    }
+    this.log.write({
+      time: new Date().toISOString(),
+      "service.name": this.o.service,
+      trace_id: traced.traceId,
+      span_id: traced.spanId,
+      method: req.method ?? "GET",
+      route: labels.route,
+      model: labels.model,
+      status,
+      outcome,
+      e2e_ms: 0,
+      error: message,
+    });
   }
 
   /** Records one finished request in metrics, the log and its span. */

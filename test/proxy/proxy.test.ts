@@ -446,6 +446,10 @@ describe("streamslo proxy", { timeout: 60_000 }, () => {
         3,
         "the refused one never went upstream",
       );
+      // Shed load is what users see of the service: counted, as availability's "rejected".
+      const m = await scrape(p.adminUrl);
+      assert.equal(metric(m, PROXY_METRICS.requests, { outcome: "rejected", status: "429" }), 1);
+      assert.equal(metric(m, PROXY_METRICS.requests, { outcome: "ok" }), 3);
     });
 
     it("holds to maxStreams when request bodies arrive slowly", async () => {
@@ -502,6 +506,8 @@ describe("streamslo proxy", { timeout: 60_000 }, () => {
       const fine = await exchange(p.url + CHAT, { body: chatBody() });
       assert.equal(fine.status, 200);
       assert.equal(upstream.received.length, 1, "the oversized request never went upstream");
+      const m = await scrape(p.adminUrl);
+      assert.equal(metric(m, PROXY_METRICS.requests, { outcome: "client_error", status: "413" }), 1);
     });
 
     it("answers 502 with a JSON error when the upstream is unreachable", async () => {

@@ -27,9 +27,10 @@ export const PROXY_METRICS = {
 } as const;
 
 /**
- * Outcome label values of streamslo_requests_total. Availability counts upstream_error and timeout
- * as bad; the drops SLI counts upstream_drop; client_disconnect and client_error (a 4xx other than
- * 429: the request was wrong) are left out of every SLI.
+ * Outcome label values of streamslo_requests_total. Availability counts upstream_error, timeout and
+ * rejected (shed by the proxy itself: --max-streams, or its drain) as bad; the drops SLI counts
+ * upstream_drop; client_disconnect and client_error (a 4xx other than 429: the request was wrong) are
+ * left out of every SLI.
  */
 export const PROXY_OUTCOMES = [
   "ok",
@@ -38,7 +39,11 @@ export const PROXY_OUTCOMES = [
   "client_disconnect",
   "client_error",
   "timeout",
+  "rejected",
 ] as const;
+
+/** Outcomes availability counts as bad. */
+export const UNAVAILABLE_OUTCOMES = "upstream_error|timeout|rejected";
 
 /** Outcomes that say nothing about the service, so no SLI counts them. */
 export const NOT_COUNTED_OUTCOMES = "client_disconnect|client_error";

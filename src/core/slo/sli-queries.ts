@@ -1,4 +1,10 @@
-import { NOT_COUNTED_OUTCOMES, PROXY_BUCKETS, PROXY_METRICS, SERVICE_LABEL } from "./conventions.js";
+import {
+  NOT_COUNTED_OUTCOMES,
+  PROXY_BUCKETS,
+  PROXY_METRICS,
+  SERVICE_LABEL,
+  UNAVAILABLE_OUTCOMES,
+} from "./conventions.js";
 import type { LatencyMetric, ProductionSlo, ProductionSpec } from "./production-spec.js";
 
 /** vLLM's histogram buckets (vllm/v1/metrics/loggers.py), which its latency SLIs must use. */
@@ -96,7 +102,7 @@ export function sliCounters(spec: ProductionSpec, slo: ProductionSlo): SliCounte
     switch (slo.sli) {
       case "availability":
         return {
-          bad: `${req}${matchers({ ...svc, outcome: "=~upstream_error|timeout" })}`,
+          bad: `${req}${matchers({ ...svc, outcome: `=~${UNAVAILABLE_OUTCOMES}` })}`,
           total: `${req}${counted}`,
         };
       case "drops":
