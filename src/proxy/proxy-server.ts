@@ -19,7 +19,7 @@ import { requestModel } from "../core/request-model.js";
 import { judgeRequest } from "../core/request-slo.js";
 import type { PROXY_OUTCOMES } from "../core/slo/conventions.js";
 import { LiveBurn } from "../core/slo/live-burn.js";
-import { classifyRecord, computableOffline } from "../core/slo/sli-events.js";
+import { computableOffline, recordEvents } from "../core/slo/sli-events.js";
 import type { SloSpec } from "../core/slo-spec.js";
 import { StreamAccumulator, summarizeCompletion } from "../core/stream-accumulator.js";
 import { isLlmRoute, ModelLabels, routeLabel } from "./model-labels.js";
@@ -405,8 +405,8 @@ export class StreamsloProxy {
       rec.slo = judged;
       const now = this.clock.now();
       for (const slo of this.liveBurn.slos) {
-        const v = classifyRecord(rec, slo);
-        if (v === "good" || v === "bad") this.liveBurn.record(slo.name, v === "good", now);
+        const c = recordEvents(rec, slo);
+        if (c) this.liveBurn.recordCounts(slo.name, c.good, c.bad, now);
       }
     }
     const names = [

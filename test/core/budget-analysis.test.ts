@@ -13,7 +13,12 @@ import {
   WORKBOOK_WINDOWS,
 } from "../../src/core/slo/burn-rate.js";
 import type { ProductionSlo } from "../../src/core/slo/production-spec.js";
-import { classifyRecord, type SliEvent, SliEventCollector } from "../../src/core/slo/sli-events.js";
+import {
+  classifyRecord,
+  recordEvents,
+  type SliEvent,
+  SliEventCollector,
+} from "../../src/core/slo/sli-events.js";
 
 const PERIOD_30D = 30 * DAY_MS;
 const S = 1000;
@@ -132,10 +137,29 @@ describe("SLI events from records", () => {
     c.add({ ...error, endMs: 3000 });
     c.add(record({ phase: "warmup", endMs: 100 }));
     assert.deepEqual(c.events("avail"), [
-      { timeMs: 3000, good: false },
-      { timeMs: 5000, good: true },
+      { timeMs: 3000, good: false, count: 1 },
+      { timeMs: 5000, good: true, count: 1 },
     ]);
     assert.equal(c.events("own"), undefined);
+  });
+
+  it("an ITL SLI counts every gap between chunks, as the rules' gap histogram does", () => {
+    // gaps of 50 and 150 ms: one good and one bad event at 100 ms; a request-level verdict would be bad
+    const itl = slo({ name: "itl", sli: "latency", metric: "itl", thresholdS: 0.1, objective: 0.99 });
+    assert.deepEqual(recordEvents(record(), itl), { good: 1, bad: 1 });
+    assert.deepEqual(recordEvents(record({ chunkTimesMs: [1200, 1210, 1220, 1230] }), itl), {
+      good: 3,
+      bad: 0,
+    });
+    assert.deepEqual(recordEvents(record({ phase: "warmup" }), itl), { good: 0, bad: 0 });
+    assert.deepEqual(recordEvents(record(), slo({ sli: "availability" })), { good: 1, bad: 0 });
+    const c = new SliEventCollector([itl]);
+    c.add(record({ endMs: 2000 }));
+    c.add(record({ endMs: 3000, chunkTimesMs: [1200, 1210, 1220, 1230] }));
+    const a = analyzeBudget(c.events("itl") ?? [], { objective: 0.99, periodMs: PERIOD_30D });
+    assert.equal(a.totals.events, 5);
+    assert.equal(a.totals.bad, 1);
+    assert.ok(Math.abs(a.totals.errorRatio - 0.2) < 1e-12);
   });
 });
 

@@ -418,6 +418,31 @@ describe("streamslo proxy", { timeout: 60_000 }, () => {
     assert.ok(burn("goodput", "5m") > 0);
   });
 
+  it("judges an ITL SLO per gap in its live gauges, as the rules read the gap histogram", async () => {
+    // gaps of 30, 30, 200 and 30 ms: one of four over 100 ms
+    const at = [20, 50, 80, 280, 310];
+    const writes = [
+      { atMs: 0, data: chat.role() },
+      ...at.map((t, i) => ({ atMs: t, data: chat.token(` t${i}`, i === at.length - 1 ? "length" : null) })),
+      { atMs: 310, data: "[DONE]" },
+    ];
+    const upstream = await startScheduledServer(() => ({ writes }));
+    onCleanup(upstream.close);
+    const yaml =
+      "service: itl-demo\nslos:\n  - {name: itl, sli: latency, metric: itl, threshold: 100ms, objective: 99}\n";
+    const p = await startProxy(upstream.origin, { slo: parseSloYaml(yaml, "itl.yaml") });
+    onCleanup(p.stop);
+    for (let i = 0; i < 3; i++) assert.ok((await exchange(p.url + CHAT, { body: chatBody() })).complete);
+    const m = await scrape(p.adminUrl);
+    const gaps = metric(m, `${PROXY_METRICS.itl}_count`);
+    const under = metric(m, `${PROXY_METRICS.itl}_bucket`, { le: "0.1" });
+    assert.equal(gaps - under, 3, "the three 200 ms gaps");
+    const fromHistogram = (1 - under / gaps) / 0.01;
+    const live = metric(m, PROXY_METRICS.liveBurnRate, { slo: "itl", window: "5m" });
+    assert.ok(Math.abs(live - fromHistogram) < 1e-9, `live ${live}, histogram ${fromHistogram}`);
+    assert.ok(live < 100, "not every request's worst gap: that would be a burn of 100");
+  });
+
   describe("limits", () => {
     it("answers 429 with Retry-After beyond maxStreams", async () => {
       const upstream = await startScheduledServer(() => ({ writes: evenStream(600, 10, 5) }));

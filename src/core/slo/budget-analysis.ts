@@ -107,25 +107,35 @@ export interface BudgetAnalysis {
   firing: Record<AlertWindow["severity"], FiringInterval[]>;
 }
 
-/** Sorted scaled times, bad flags and bad[0..i) prefix counts. */
+/**
+ * Sorted scaled times, each entry's event and bad counts (an entry is one event, or a record's gaps
+ * for an ITL SLI), and their [0..i) prefix sums.
+ */
 interface Timeline {
   times: Float64Array;
-  bad: Uint8Array;
-  badBefore: Uint32Array;
+  count: Float64Array;
+  bad: Float64Array;
+  countBefore: Float64Array;
+  badBefore: Float64Array;
 }
 
 function timeline(events: readonly SliEvent[], scale: number): Timeline {
   const sorted = isSorted(events) ? events : [...events].sort((a, b) => a.timeMs - b.timeMs);
   const n = sorted.length;
   const times = new Float64Array(n);
-  const bad = new Uint8Array(n);
-  const badBefore = new Uint32Array(n + 1);
+  const count = new Float64Array(n);
+  const bad = new Float64Array(n);
+  const countBefore = new Float64Array(n + 1);
+  const badBefore = new Float64Array(n + 1);
   sorted.forEach((e, i) => {
+    const k = e.count ?? 1;
     times[i] = Math.max(0, e.timeMs) * scale;
-    bad[i] = e.good ? 0 : 1;
+    count[i] = k;
+    bad[i] = e.good ? 0 : k;
+    countBefore[i + 1] = (countBefore[i] as number) + k;
     badBefore[i + 1] = (badBefore[i] as number) + (bad[i] as number);
   });
-  return { times, bad, badBefore };
+  return { times, count, bad, countBefore, badBefore };
 }
 
 function isSorted(events: readonly SliEvent[]): boolean {
@@ -155,7 +165,7 @@ function countUpTo(times: Float64Array, t: number): number {
 function readWindow(tl: Timeline, t: number, windowMs: number, budget: number): WindowReading {
   const hi = countUpTo(tl.times, t);
   const lo = countUpTo(tl.times, t - windowMs);
-  const events = hi - lo;
+  const events = (tl.countBefore[hi] as number) - (tl.countBefore[lo] as number);
   const bad = (tl.badBefore[hi] as number) - (tl.badBefore[lo] as number);
   const errorRatio = events > 0 ? bad / events : null;
   return {
@@ -179,7 +189,7 @@ function firingIntervals(
   budget: number,
   endMs: number,
 ): FiringInterval[] {
-  const { times, bad } = tl;
+  const { times, count, bad } = tl;
   const n = times.length;
   const at = (i: number) => times[i] as number;
   const next = (i: number, shift: number) => (i < n ? at(i) + shift : Number.POSITIVE_INFINITY);
@@ -196,17 +206,17 @@ function firingIntervals(
     const t = Math.min(next(enter, 0), next(leaveLong, w.longMs), next(leaveShort, w.shortMs));
     if (!(t <= endMs)) break;
     for (; enter < n && at(enter) <= t; enter++) {
-      long.events++;
-      short.events++;
+      long.events += count[enter] as number;
+      short.events += count[enter] as number;
       long.bad += bad[enter] as number;
       short.bad += bad[enter] as number;
     }
     for (; leaveLong < n && at(leaveLong) + w.longMs <= t; leaveLong++) {
-      long.events--;
+      long.events -= count[leaveLong] as number;
       long.bad -= bad[leaveLong] as number;
     }
     for (; leaveShort < n && at(leaveShort) + w.shortMs <= t; leaveShort++) {
-      short.events--;
+      short.events -= count[leaveShort] as number;
       short.bad -= bad[leaveShort] as number;
     }
     const on = burning(long) && burning(short);
@@ -258,13 +268,14 @@ export function analyzeBudget(events: readonly SliEvent[], opts: BudgetOptions):
   const durationMs = Math.max(lastEvent, (opts.endMs ?? 0) * scale);
 
   const bad = tl.badBefore[n] as number;
-  const errorRatio = n > 0 ? bad / n : Number.NaN;
-  const burnRate = n > 0 ? errorRatio / budget : 0;
+  const total = tl.countBefore[n] as number;
+  const errorRatio = total > 0 ? bad / total : Number.NaN;
+  const burnRate = total > 0 ? errorRatio / budget : 0;
   // bad / (budget x n x period / duration) simplifies to burn x duration / period.
   const consumed = budgetConsumed(burnRate, durationMs, opts.periodMs);
   const remaining = 1 - consumed;
   const totals: BudgetTotals = {
-    events: n,
+    events: total,
     bad,
     errorRatio,
     burnRate,

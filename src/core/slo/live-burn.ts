@@ -43,8 +43,13 @@ export class LiveBurn {
   }
 
   record(slo: string, good: boolean, nowMs: number): void {
+    this.recordCounts(slo, good ? 1 : 0, good ? 0 : 1, nowMs);
+  }
+
+  /** Several events at once: a request's token gaps, for an ITL SLI. */
+  recordCounts(slo: string, good: number, bad: number, nowMs: number): void {
     const c = this.counts.get(slo);
-    if (!c) return;
+    if (!c || good + bad === 0) return;
     const slot = Math.floor(nowMs / SLOT_MS);
     const at = slot % this.slots;
     if (c.slotOf[at] !== slot) {
@@ -52,12 +57,10 @@ export class LiveBurn {
       c.good[at] = 0;
       c.total[at] = 0;
     }
-    c.total[at] = (c.total[at] as number) + 1;
-    c.allTotal++;
-    if (good) {
-      c.good[at] = (c.good[at] as number) + 1;
-      c.allGood++;
-    }
+    c.total[at] = (c.total[at] as number) + good + bad;
+    c.allTotal += good + bad;
+    c.good[at] = (c.good[at] as number) + good;
+    c.allGood += good;
   }
 
   /** Error ratio over the window ending now / (1 - objective); 0 with no events in the window. */

@@ -10,6 +10,8 @@ export type SliVerdict = "good" | "bad" | "none";
 export interface SliEvent {
   timeMs: number;
   good: boolean;
+  /** How many events alike this entry stands for (a record's good or bad token gaps); default 1. */
+  count?: number;
 }
 
 /** Ratio SLIs are the user's own PromQL over production counters: a run's records cannot answer them. */
@@ -31,6 +33,7 @@ export function longestGapMs(rec: RequestRecord): number | undefined {
 }
 
 function latencyMs(rec: RequestRecord, metric: NonNullable<ProductionSlo["metric"]>): number | undefined {
+  // A request's ITL verdict is its worst gap; recordEvents counts every gap, as the rules do.
   if (metric === "itl") return longestGapMs(rec);
   const m = requestMetrics(rec);
   return metric === "ttft" ? firstOutputMs(m) : metric === "tpot" ? m.tpotMs : m.e2eMs;
@@ -67,6 +70,31 @@ export function classifyRecord(rec: RequestRecord, slo: ProductionSlo): SliVerdi
   }
 }
 
+/** Good and bad events one record adds to an SLI. */
+export interface SliCounts {
+  good: number;
+  bad: number;
+}
+
+/**
+ * The events a record adds to an SLI, counted as the production rules count them: one per request,
+ * except an ITL latency SLI, whose histogram (the proxy's streamslo_itl_seconds, vLLM's
+ * inter_token_latency_seconds) holds one observation per gap between content chunks. Undefined for
+ * SLIs records cannot answer (ratio).
+ */
+export function recordEvents(rec: RequestRecord, slo: ProductionSlo): SliCounts | undefined {
+  const v = classifyRecord(rec, slo);
+  if (v === undefined) return undefined;
+  if (v === "none") return { good: 0, bad: 0 };
+  if (slo.sli !== "latency" || slo.metric !== "itl")
+    return v === "good" ? { good: 1, bad: 0 } : { good: 0, bad: 1 };
+  const limitMs = (slo.thresholdS as number) * 1000;
+  const t = rec.chunkTimesMs;
+  let bad = 0;
+  for (let i = 1; i < t.length; i++) if ((t[i] as number) - (t[i - 1] as number) > limitMs) bad++;
+  return { good: t.length - 1 - bad, bad };
+}
+
 /** When a record's event happened: the stream's end, else its last chunk, else its send. */
 export function eventTimeMs(rec: RequestRecord): number {
   return rec.endMs ?? rec.chunkTimesMs[rec.chunkTimesMs.length - 1] ?? rec.startMs;
@@ -74,7 +102,7 @@ export function eventTimeMs(rec: RequestRecord): number {
 
 /**
  * Reduces records, fed one at a time (e.g. from streamRecords), to each offline-computable SLO's events.
- * Memory: two numbers per counted record per SLO.
+ * Memory: two numbers per counted record per SLO (three for an ITL SLI's record with good and bad gaps).
  */
 export class SliEventCollector {
   private readonly streams = new Map<string, SliEvent[]>();
@@ -87,8 +115,11 @@ export class SliEventCollector {
     for (const s of this.slos) {
       const events = this.streams.get(s.name);
       if (!events) continue;
-      const v = classifyRecord(rec, s);
-      if (v === "good" || v === "bad") events.push({ timeMs: eventTimeMs(rec), good: v === "good" });
+      const c = recordEvents(rec, s);
+      if (!c) continue;
+      const timeMs = eventTimeMs(rec);
+      if (c.good > 0) events.push({ timeMs, good: true, count: c.good });
+      if (c.bad > 0) events.push({ timeMs, good: false, count: c.bad });
     }
   }
 
