@@ -113,6 +113,10 @@ describe("SLI events from records", () => {
     assert.equal(classifyRecord(dropped, lat("ttft", 0.001)), "none");
     // One token has no TPOT: no observation.
     assert.equal(classifyRecord(record({ outputTokens: 1 }), lat("tpot", 0.01)), "none");
+    // An answer sent whole has no TTFT in the proxy's histogram, so none here either; E2E counts it.
+    const whole = record({ firstContentMs: undefined, chunkTimesMs: [1400], chunkTokens: [4] });
+    assert.equal(classifyRecord(whole, lat("ttft", 0.001)), "none");
+    assert.equal(classifyRecord(whole, lat("e2e", 0.3)), "bad");
   });
 
   it("goodput: the record's verdict, else the outcome", () => {

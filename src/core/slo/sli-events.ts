@@ -1,6 +1,6 @@
 import { isClientFault } from "../outcome.js";
 import type { RequestRecord } from "../record.js";
-import { firstOutputMs, requestMetrics } from "../request-metrics.js";
+import { requestMetrics } from "../request-metrics.js";
 import type { ProductionSlo } from "./production-spec.js";
 
 /** How one record counts for one SLI: a good event, a bad one, or not at all. */
@@ -36,7 +36,9 @@ function latencyMs(rec: RequestRecord, metric: NonNullable<ProductionSlo["metric
   // A request's ITL verdict is its worst gap; recordEvents counts every gap, as the rules do.
   if (metric === "itl") return longestGapMs(rec);
   const m = requestMetrics(rec);
-  return metric === "ttft" ? firstOutputMs(m) : metric === "tpot" ? m.tpotMs : m.e2eMs;
+  // TTFT as the proxy's histogram has it: streamed answers only (goodput's ttft criterion, per request,
+  // judges an answer sent whole by its E2E instead).
+  return metric === "ttft" ? m.ttftMs : metric === "tpot" ? m.tpotMs : m.e2eMs;
 }
 
 /**
