@@ -199,6 +199,7 @@ export class BenchRunner extends StoppableRunner<StopReason> {
       lag.count > 0 ? lag.percentile(99) : null,
       plan.validity ?? DEFAULT_VALIDITY,
       level.kind === "rate",
+      level.kind === "rate" ? plan.maxConcurrency : undefined,
     );
     const result: LevelResult = {
       summary: agg.summary(),

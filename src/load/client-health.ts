@@ -34,7 +34,8 @@ export class ClientHealth {
     this.loop.enable();
   }
 
-  finish(sendLagP99Ms: number | null, limits: ValidityLimits, openLoop: boolean): Validity {
+  /** `cap`: the open loop's --max-concurrency, whose queue (not the client) may hold requests back. */
+  finish(sendLagP99Ms: number | null, limits: ValidityLimits, openLoop: boolean, cap?: number): Validity {
     this.loop.disable();
     const cpu = process.cpuUsage(this.cpu0);
     const wallUs = (performance.now() - this.t0) * 1000;
@@ -54,8 +55,11 @@ export class ClientHealth {
       );
     }
     if (openLoop && sendLagP99Ms !== null && sendLagP99Ms > limits.maxSendLagMs) {
+      const late = `requests left ${sendLagP99Ms.toFixed(1)} ms late at p99 (limit ${limits.maxSendLagMs} ms)`;
       v.reasons.push(
-        `requests left ${sendLagP99Ms.toFixed(1)} ms late at p99 (limit ${limits.maxSendLagMs} ms): the client could not keep the offered rate`,
+        cap !== undefined && v.loop_lag_p99_ms <= limits.maxLoopLagMs
+          ? `${late}, waiting for one of the --max-concurrency ${cap} slots: the endpoint did not keep up with the offered rate at that cap (the wait counts in queue-inclusive latency and goodput)`
+          : `${late}: the client could not keep the offered rate`,
       );
     }
     v.valid = v.reasons.length === 0;

@@ -215,6 +215,24 @@ describe("open loop, sweeps, datasets and capacity from the command line", () =>
     assert.equal(typeof l.ttft_queued_ms.p95, "number");
   });
 
+  it("open loop: time queued behind --max-concurrency counts against goodput, and the warning names the cap", async () => {
+    const out = tempDir();
+    const slo = join(out, "q.yaml");
+    writeFileSync(slo, 'request:\n  ttft: 300ms\nobjectives: ["goodput >= 0.95"]\n');
+    // 10 req/s of ~100 ms requests through one slot: each waits for the ones before it
+    const r = await runCli([
+      ...["bench", "--rate", "10", "-n", "30", "--max-concurrency", "1", "--max-tokens", "16", "--seed", "1"],
+      ...["--slo", slo, "--json", "--out", out],
+    ]);
+    assert.equal(r.code, 99, r.stderr);
+    const l = JSON.parse(r.stdout).levels[0];
+    assert.ok(l.ttft_ms.p95 < 300, `sent requests are fast: TTFT p95 ${l.ttft_ms.p95} ms`);
+    assert.ok(l.ttft_queued_ms.p95 > 300, `queued: ${l.ttft_queued_ms.p95} ms`);
+    assert.ok(l.goodput.share < 0.95, `goodput ${l.goodput.share}`);
+    assert.ok(l.goodput.missed_by.ttft > 0);
+    assert.match(l.validity.reasons.join("\n"), /waiting for one of the --max-concurrency 1 slots/);
+  });
+
   it("shows the achieved rate and send lag beside the offered rate in the table, CSV and Markdown", async () => {
     const out = tempDir();
     const r = await runCli([...fast, "--rate", "40", "-n", "20", "--arrivals", "constant", "--out", out]);

@@ -34,7 +34,7 @@ function byLoad(levels: ReportLevel[]): ReportLevel[] {
 function notHolding(l: ReportLevel, limitMs: number): string | undefined {
   const failed = l.summary.error + l.summary.incomplete;
   if (!l.valid)
-    return "its result is invalid (the client could not hold the load asked of it: see the run's validity warnings)";
+    return "its result is invalid (the load asked of it was not held: see the run's validity warnings)";
   if (failed > 0) return `${failed} of its ${l.summary.n} requests failed`;
   if (l.summary.wall_ms.p95 > limitMs) return `its p95 wall time was over ${fmtMs(limitMs)}`;
   return undefined;
