@@ -43,3 +43,11 @@ export function clientTtftBesideServer(l: {
 }): number {
   return l.server?.client_ttft_mean_ms ?? l.summary.ttft_ms.mean;
 }
+
+/** A caveat for the client-minus-server TTFT gap when first chunks carried several tokens, else "". */
+export function firstChunkCaveat(v: ServerView | undefined): string {
+  const k = v?.client_first_chunk_tokens;
+  return k !== undefined && k > 1.05
+    ? ` (first chunks carried ${Number(k.toPrecision(3))} tokens on average: the gap includes decoding all but the first, not only network)`
+    : "";
+}

@@ -52,6 +52,8 @@ export class StreamAccumulator {
   private readonly parser: EventSourceParser;
   private readonly chunks = new ChunkReader();
   private now = 0;
+  /** Whether any chunk said how many tokens it carries (logprobs). */
+  private counted = false;
 
   /** Past `maxEventChars` in one unfinished line or event, the summary is `oversized` and parsing stops. */
   constructor(
@@ -86,11 +88,32 @@ export class StreamAccumulator {
    */
   end(nowMs: number, clean = true): StreamSummary {
     this.now = nowMs;
-    if (!clean || this.summary.oversized) return this.summary;
-    const rest = this.decoder.flush();
-    if (rest) this.parser.feed(rest);
-    this.parser.feed("\n\n");
+    if (clean && !this.summary.oversized) {
+      const rest = this.decoder.flush();
+      if (rest) this.parser.feed(rest);
+      this.parser.feed("\n\n");
+    }
+    this.spreadUsage();
     return this.summary;
+  }
+
+  /**
+   * Without logprobs a content chunk counts as one token. A server that packs several tokens per
+   * chunk (vLLM's --stream-interval, a batching gateway) then shows far fewer chunks than its usage
+   * counts; the usage is spread evenly over the chunks, so per-token ITL, fluidity and token rates
+   * agree with it. Only when it is at least 1.5 tokens per chunk: a usage one or two over the chunk
+   * count (an end-of-sequence token, a chunk without text) is not packing.
+   */
+  private spreadUsage(): void {
+    const s = this.summary;
+    const n = s.chunkTokens.length;
+    const usage = s.completionTokens;
+    if (this.counted || usage === undefined || n === 0 || usage < 1.5 * n) return;
+    const base = Math.floor(usage / n);
+    let extra = usage - base * n;
+    // A server sending every k tokens sends k in each chunk and what is left in the last: the
+    // remainder goes to the first chunks.
+    for (let i = 0; i < n; i++, extra--) s.chunkTokens[i] = base + (extra > 0 ? 1 : 0);
   }
 
   private onData(data: string): void {
@@ -112,6 +135,7 @@ export class StreamAccumulator {
     if (info.text.length > 0) {
       if (s.firstContentMs === undefined) s.firstContentMs = this.now;
       s.chunkTimesMs.push(this.now);
+      if (info.tokens > 0) this.counted = true;
       s.chunkTokens.push(info.tokens > 0 ? info.tokens : 1);
       if (this.keepText) s.text += info.text;
     }

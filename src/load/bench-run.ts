@@ -132,7 +132,7 @@ export class BenchRunner extends StoppableRunner<StopReason> {
     const objectives = plan.slo?.objectives ?? [];
     const criteria = plan.slo?.request;
     // TTFT over every request the server's metrics see in this level, to set against theirs.
-    const seenByServer = { sumMs: 0, count: 0 };
+    const seenByServer = { sumMs: 0, count: 0, firstChunkTokens: 0 };
 
     const io: LoopIo = {
       stop: this.halt.signal,
@@ -152,6 +152,7 @@ export class BenchRunner extends StoppableRunner<StopReason> {
         if (rec.firstContentMs !== undefined) {
           seenByServer.sumMs += rec.firstContentMs - rec.startMs;
           seenByServer.count++;
+          seenByServer.firstChunkTokens += rec.chunkTokens[0] ?? 1;
         }
         if (criteria && rec.phase === "measure" && rec.error?.code !== "aborted") {
           rec.slo = judgeRequest(rec, criteria);
@@ -191,6 +192,7 @@ export class BenchRunner extends StoppableRunner<StopReason> {
             ...view,
             client_ttft_mean_ms: seenByServer.sumMs / seenByServer.count,
             client_ttft_count: seenByServer.count,
+            client_first_chunk_tokens: seenByServer.firstChunkTokens / seenByServer.count,
           }
         : view;
     if (agg.sent === 0) return undefined;

@@ -1,7 +1,7 @@
 import type { Stats } from "../core/histogram.js";
 import type { LevelSummary } from "../core/level-aggregate.js";
 import { observedText } from "../core/objective.js";
-import { clientTtftBesideServer } from "../core/server-view.js";
+import { clientTtftBesideServer, firstChunkCaveat } from "../core/server-view.js";
 import type { LevelResult } from "../load/bench-run.js";
 
 /** One CSV/Markdown column: header and how to read it from a level. */
@@ -217,7 +217,7 @@ export function detailLines(results: LevelResult[]): string[] {
       const client = clientTtftBesideServer({ summary: s, server });
       lines.push(
         s.ttft_ms.count > 0
-          ? `${serverTtft} vs client ${ms(client)} ms (same requests): network + HTTP + client ${ms(client - server.ttft_mean_ms)} ms; ${waiting}`
+          ? `${serverTtft} vs client ${ms(client)} ms (same requests): network + HTTP + client ${ms(client - server.ttft_mean_ms)} ms${firstChunkCaveat(server)}; ${waiting}`
           : `${serverTtft}; ${waiting}`,
       );
     }

@@ -120,6 +120,33 @@ describe("streamslo bench on the embedded simulator", () => {
     assert.equal(doc.endpoint.model, "streamslo-sim");
   });
 
+  it("a server packing 3 tokens per chunk without logprobs: tokens per chunk from its usage", async () => {
+    const out = tempDir();
+    const r = await runCli([
+      ...["bench", "--sim-preset", "fast", "--sim-tokens-per-chunk", "3", "-c", "1", "-n", "6"],
+      ...["--max-tokens", "31", "--seed", "3", "--json", "--out", out],
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const level = JSON.parse(r.stdout).levels[0];
+    const run = join(out, readdirSync(out)[0] as string);
+    const records = readFileSync(join(run, "requests.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .filter((x) => x.phase === "measure");
+    for (const rec of records) {
+      const sum = rec.chunkTokens.reduce((a: number, b: number) => a + b, 0);
+      assert.equal(sum, rec.outputTokens, "the chunks carry the usage's tokens");
+      assert.ok(rec.chunkTokens[0] === 3 || rec.outputTokens < 3, `first chunk ${rec.chunkTokens}`);
+    }
+    // per-token gaps are a third of the per-chunk ones, not equal to them
+    assert.ok(
+      level.itl_token_ms.p50 < level.itl_chunk_ms.p50 / 2,
+      `${level.itl_token_ms.p50} vs ${level.itl_chunk_ms.p50}`,
+    );
+    assert.ok(Math.abs(level.server.client_first_chunk_tokens - 3) < 0.5);
+  });
+
   it("counts injected faults by code, and sent = ok + error + incomplete", async () => {
     const out = tempDir();
     const r = await runCli([

@@ -72,6 +72,22 @@ describe("StreamAccumulator", () => {
     assert.equal(s.promptTokens, 7);
   });
 
+  it("without logprobs, spreads a usage well over the chunk count evenly over the chunks", () => {
+    const usage = (n: number) => `{"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":${n}}}`;
+    const stream = (chunks: number, n: number) =>
+      `${Array.from({ length: chunks }, (_, i) => `data: ${tok(`t${i}`)}\n\n`).join("")}data: ${usage(n)}\n\ndata: [DONE]\n\n`;
+    // 10 tokens in 3 chunks: packed, spread 4 + 3 + 3 (the sum stays the usage)
+    assert.deepEqual(feed(stream(3, 10), []).summary.chunkTokens, [4, 3, 3]);
+    // one over the chunk count (an end-of-sequence token) is not packing
+    assert.deepEqual(feed(stream(4, 5), []).summary.chunkTokens, [1, 1, 1, 1]);
+    // logprobs' counts are the server's word: never spread
+    const multi = JSON.stringify({
+      choices: [{ delta: { content: "ab" }, logprobs: { content: [{}, {}] } }],
+    });
+    const counted = `data: ${multi}\n\ndata: ${tok("c")}\n\ndata: ${usage(9)}\n\ndata: [DONE]\n\n`;
+    assert.deepEqual(feed(counted, []).summary.chunkTokens, [2, 1]);
+  });
+
   it("accepts a finish_reason without [DONE], and a last event without its blank line", () => {
     const s = feed(`data: ${tok("x", "stop")}`, []).summary;
     assert.equal(classifyStream(s).outcome, "ok");

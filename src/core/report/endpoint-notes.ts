@@ -1,4 +1,4 @@
-import { clientTtftBesideServer } from "../server-view.js";
+import { clientTtftBesideServer, firstChunkCaveat } from "../server-view.js";
 import { fmtMs, fmtNum, fmtPct, loadName, relChange, roundUpNice } from "./numbers.js";
 import type { ReportInput, ReportLevel } from "./report-input.js";
 
@@ -160,7 +160,7 @@ export function ttftVersusHttp(r: ReportInput): Section {
         .map((l) => {
           const client = clientTtftBesideServer(l);
           const gap = client - (l.server?.ttft_mean_ms ?? 0);
-          return `${loadName(l.summary.scenario)} ${fmtMs(gap)} (${fmtPct(gap / client)} of TTFT)`;
+          return `${loadName(l.summary.scenario)} ${fmtMs(gap)} (${fmtPct(gap / client)} of TTFT)${firstChunkCaveat(l.server)}`;
         })
         .join("; ")}.`,
     );

@@ -16,6 +16,11 @@ export interface ServerView {
    */
   client_ttft_mean_ms?: number;
   client_ttft_count?: number;
+  /**
+   * Mean tokens in those requests' first content chunk. Over 1, the client's first chunk came after the
+   * server's first token by the time to decode the rest of it: not network.
+   */
+  client_first_chunk_tokens?: number;
   queue_mean_ms?: number;
   itl_mean_ms?: number;
   e2e_mean_ms?: number;
