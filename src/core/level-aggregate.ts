@@ -177,6 +177,8 @@ export class LevelAggregate {
       d.itl_chunk_ms.record(gap);
       d.itl_token_ms.record(gap / k, k);
     }
+    // Fluidity and playback judge token pacing: an answer sent whole has none to judge.
+    if (r.firstContentMs === undefined) return;
     if (this.slo?.fluidity) {
       const f = fluidityIndex(r, this.slo.fluidity);
       if (f !== undefined) d.fluidity.record(f);

@@ -49,6 +49,16 @@ describe("requestMetrics", () => {
 });
 
 describe("LevelAggregate", () => {
+  it("judges fluidity on streamed answers only: an answer sent whole has no pacing", () => {
+    const slo = { objectives: [], fluidity: { ttftMs: 200, tbtMs: 50 } } as unknown as ConstructorParameters<
+      typeof LevelAggregate
+    >[1];
+    const agg = new LevelAggregate({ scenario: "c=1", mode: "stream" }, slo);
+    agg.add(r1);
+    agg.add(record({ startMs: 0, chunkTimesMs: [90], chunkTokens: [4], endMs: 95, outputTokens: 4 }));
+    assert.equal(agg.dist.fluidity.count, 1);
+  });
+
   it("keeps the accounting invariant and times only successful requests", () => {
     const agg = new LevelAggregate({ scenario: "c=1", mode: "stream", concurrency: 1 });
     agg.add(r1);
