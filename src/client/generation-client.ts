@@ -68,6 +68,7 @@ class RecordingHandler implements Dispatcher.DispatchHandler {
   private settled = false;
   private controller?: Dispatcher.DispatchController;
   private abortRequested = false;
+  private abortWhy?: string;
   private bodyBytes = 0;
   /** Why the client itself ended the request early, when it did. */
   private cut?: RequestError;
@@ -81,14 +82,15 @@ class RecordingHandler implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
-    if (this.abortRequested) this.abort();
+    if (this.abortRequested) this.abort(this.abortWhy);
     else if (this.cut) this.abortCut(this.cut);
   }
 
-  /** Stops the request (Ctrl-C); the record ends with code `aborted`. */
-  abort(): void {
+  /** Stops the request (Ctrl-C, or the level's end for a cool-down request); the record ends with code `aborted`. */
+  abort(why = "aborted by the user"): void {
     this.abortRequested = true;
-    this.controller?.abort(Object.assign(new Error("aborted by the user"), { name: "AbortError" }));
+    this.abortWhy = why;
+    this.controller?.abort(Object.assign(new Error(why), { name: "AbortError" }));
   }
 
   /** Ends a request that has run too long: its record ends `incomplete` with `request_timeout`. */
@@ -230,7 +232,12 @@ export function sendGeneration(
   if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
   return new Promise((resolve) => {
     const signal = opts.signal;
-    const onAbort = () => handler.abort();
+    // A signal aborted with an Error of streamslo's own says why (a cool-down cut); any other is the user.
+    const why = () => {
+      const r: unknown = signal?.reason;
+      return r instanceof Error && r.name !== "AbortError" ? r.message : undefined;
+    };
+    const onAbort = () => handler.abort(why());
     let limit: NodeJS.Timeout | undefined;
     const handler = new RecordingHandler(rec, clock, opts, (r) => {
       signal?.removeEventListener("abort", onAbort);
@@ -239,7 +246,7 @@ export function sendGeneration(
     });
     if (opts.maxRequestMs !== undefined) limit = setTimeout(() => handler.expire(), opts.maxRequestMs);
     signal?.addEventListener("abort", onAbort, { once: true });
-    if (signal?.aborted) handler.abort();
+    if (signal?.aborted) handler.abort(why());
     dispatcher.dispatch(
       {
         origin: opts.endpoint.origin,

@@ -66,7 +66,10 @@ export class PhaseTracker {
   done(phase: Phase): void {
     if (phase !== "measure") return;
     this.measuredDone++;
-    if (this.finished) this.cooldown.abort();
+    if (this.finished)
+      this.cooldown.abort(
+        new Error("cut at the level's end: a cool-down request, kept out of the statistics"),
+      );
   }
 
   /** No more measured requests will start, and all that started have finished. */

@@ -92,6 +92,10 @@ describe("streamslo report", () => {
       const phases = new Set(seen.map((r) => r.phase));
       assert.ok(phases.has("warmup") && phases.has("measure"), `${l.scenario}: ${[...phases]}`);
       const all = records.filter((r) => r.scenario === l.scenario);
+      for (const cut of all.filter((r) => r.error?.code === "aborted")) {
+        assert.equal(cut.phase, "cooldown");
+        assert.match(cut.error.message, /level's end: a cool-down request/, "not 'aborted by the user'");
+      }
       const mean = seen.reduce((a, r) => a + r.firstContentMs - r.startMs, 0) / seen.length;
       assert.equal(l.server.client_ttft_count, seen.length);
       assert.ok(Math.abs(l.server.client_ttft_mean_ms - mean) < 1e-6, `${l.scenario} client mean`);
