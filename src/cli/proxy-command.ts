@@ -31,6 +31,12 @@ export async function proxyCommand(f: ProxyFlags): Promise<number> {
   if (upstream.protocol !== "http:" && upstream.protocol !== "https:") {
     throw new UsageError(`--upstream "${f.upstream}" is not an http(s) URL`);
   }
+  // Each request goes upstream on its own path (/v1/chat/completions), so a path here would be lost.
+  if (upstream.pathname !== "/" || upstream.search !== "") {
+    throw new UsageError(
+      `--upstream "${f.upstream}" has a path; the proxy forwards each request's own path, so give the server's origin: --upstream ${upstream.origin}`,
+    );
+  }
   if (f.logFile !== undefined) {
     // Found unwritable now, in one line, rather than as an error event once the proxy runs.
     try {

@@ -67,6 +67,23 @@ describe("streamslo proxy from the command line", () => {
       log.stderr,
       /^streamslo: cannot write --log-file \/nonexistent-dir\/log\.jsonl: no such file or folder \(ENOENT\); check the path\n$/,
     );
+    // A path in --upstream would be dropped: each request goes on its own path.
+    for (const url of ["http://127.0.0.1:9/v1", "http://127.0.0.1:9/gateway/llm"]) {
+      const r = await runCli([
+        "proxy",
+        "--upstream",
+        url,
+        "--listen",
+        "127.0.0.1:0",
+        "--admin-listen",
+        "127.0.0.1:0",
+      ]);
+      assert.equal(r.code, 2, url);
+      assert.match(
+        r.stderr,
+        /^streamslo: --upstream ".*" has a path; .* --upstream http:\/\/127\.0\.0\.1:9\n$/,
+      );
+    }
     const otlp = await runCli([...base, "--admin-listen", "127.0.0.1:0", "--otlp-endpoint", "notaurl"]);
     assert.equal(otlp.code, 2);
     assert.match(otlp.stderr, /^streamslo: --otlp-endpoint "notaurl" is not an http\(s\) URL/);
