@@ -135,6 +135,13 @@ async function budgetFromPrometheus(spec: ProductionSpec, f: BudgetFlags): Promi
           ? ((await queryScalar(base, increase(counters.bad, range), end)) ?? 0)
           : events - ((await queryScalar(base, increase(counters.good as string, range), end)) ?? 0),
       );
+      if (events === 0) {
+        results.push({
+          slo,
+          note: `no events over the last ${range}: ${counters.total} is missing from Prometheus or saw no traffic`,
+        });
+        continue;
+      }
       const periodRatio = await queryScalar(base, errorRatioExpr(counters, spec.period), end);
       const timesMs = Array.from(
         { length: Math.floor((end - start) / step) + 1 },

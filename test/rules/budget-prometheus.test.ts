@@ -109,8 +109,23 @@ describe("streamslo budget --prometheus (a real Prometheus with backfilled data)
     const startMin = page.startMs / 60_000;
     assert.ok(startMin > 120 && startMin < 140, `page started at +${startMin} min`);
     assert.equal(page.open, true);
+    // Over the period (all the data there is: 3 h), 3.3% bad of a 0.1% budget: consumed and remaining add up.
+    assert.ok(Math.abs(a.totals.consumed + a.totals.remaining - 1) < 1e-9);
+    assert.ok(a.totals.consumed > 30 && a.totals.consumed < 36, `consumed ${a.totals.consumed}`);
     const text = await runCli(["budget", "--prometheus", url, "--slo", slo, "--range", "3h"]);
     assert.match(text.stdout, /^availability\s+page\s+1h\/5m\s+> 14\.4x\s+\+2h\d+m\.\.end$/m);
+  });
+
+  it("an SLI without series says so instead of a spotless budget", async () => {
+    const slo = join(dir, "none.yaml");
+    writeFileSync(
+      slo,
+      "service: nobody\nslos:\n  - name: availability\n    sli: availability\n    objective: 99.9\n",
+    );
+    const r = await runCli(["budget", "--prometheus", url, "--slo", slo, "--range", "3h"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /no events over the last 3h: streamslo_requests_total\{service="nobody"/);
+    assert.doesNotMatch(r.stdout, /100%/);
   });
 
   it("an unreachable Prometheus exits 3 with one line", async () => {

@@ -50,8 +50,10 @@ export function budgetFromSeries(
   const span = (rel[rel.length - 1] ?? 0) + (rel.length > 1 ? (rel[1] as number) : 0);
   const ratio = s.events > 0 ? s.bad / s.events : 0;
   const burn = ratio / budget;
-  const consumed = (burn * span) / s.periodMs;
-  const remaining = s.periodRatio !== null ? 1 - s.periodRatio / budget : 1 - consumed;
+  // Over the SLO's period when Prometheus has it (as slo:period_error_budget_remaining reads), so
+  // consumed and remaining add up to 1; else what the queried range spent.
+  const consumed = s.periodRatio !== null ? s.periodRatio / budget : (burn * span) / s.periodMs;
+  const remaining = 1 - consumed;
   const byWindow = new Map(s.windows.map((w) => [w.windowMs, w]));
   const burnAt = (windowMs: number, i: number) => {
     const r = byWindow.get(windowMs)?.ratios[i];
