@@ -15,57 +15,11 @@ import { SliEventCollector } from "../core/slo/sli-events.js";
 import { type SpeechRunDoc, speechCharts, speechDocument } from "../core/speech/speech-report.js";
 import { renderSvg } from "../output/chart-render.js";
 import { documentHtml } from "../output/report-html.js";
-import { RunReadError, readSummaryDocument, streamRecords } from "../output/run-reader.js";
+import { loadReportInput } from "../output/report-reader.js";
+import { RunReadError, readSummaryDocument } from "../output/run-reader.js";
 import { budgetResults } from "./budget-command.js";
 import { EXIT, UsageError } from "./exit-codes.js";
 import { productionSpec } from "./rules-command.js";
-
-interface SummaryDoc {
-  run_id?: string;
-  started_at?: string;
-  endpoint?: { url?: string; model?: string; api?: string; simulator?: unknown };
-  levels: (ReportLevel["summary"] & {
-    objectives?: ReportLevel["objectives"];
-    validity?: { valid: boolean };
-    server?: ReportLevel["server"];
-  })[];
-  baseline?: ReportInput["baseline"] | null;
-  capacity?: ReportInput["capacity"] | null;
-}
-
-/** Reads a run folder into everything the report is written from. */
-export async function loadReportInput(
-  dir: string,
-  onRecord?: (r: RequestRecord) => void,
-): Promise<ReportInput> {
-  const doc = readSummaryDocument(dir) as unknown as SummaryDoc;
-  const series = new TimeSeriesBuilder();
-  const timeline = new TimelineSampler();
-  await streamRecords(join(dir, "requests.jsonl"), (r) => {
-    onRecord?.(r);
-    if (r.phase === "baseline") return;
-    series.add(r);
-    if (r.phase === "measure") timeline.add(r);
-  });
-  return {
-    runId: doc.run_id ?? dir,
-    startedAt: doc.started_at ?? "unknown",
-    url: doc.endpoint?.url ?? "unknown",
-    model: doc.endpoint?.model ?? "unknown model",
-    api: doc.endpoint?.api ?? "chat",
-    simulator: Boolean(doc.endpoint?.simulator),
-    levels: doc.levels.map((l) => ({
-      summary: l,
-      objectives: l.objectives ?? [],
-      valid: l.validity?.valid ?? true,
-      server: l.server ?? undefined,
-    })),
-    baseline: doc.baseline ?? undefined,
-    capacity: doc.capacity ?? undefined,
-    series: series.result(),
-    timeline: timeline.result(),
-  };
-}
 
 export interface ReportFlags {
   json: boolean;

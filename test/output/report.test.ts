@@ -4,10 +4,10 @@ import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type Browser, chromium } from "playwright-core";
-import { loadReportInput } from "../../src/cli/report-command.js";
 import { sloStatement, sreBullets } from "../../src/core/report/endpoint-notes.js";
 import { fmtMs } from "../../src/core/report/numbers.js";
 import type { ReportLevel } from "../../src/core/report/report-input.js";
+import { loadReportInput } from "../../src/output/report-reader.js";
 import { runCli, tempDir } from "../helpers/cli.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
