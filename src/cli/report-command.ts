@@ -1,15 +1,13 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { RequestRecord } from "../core/record.js";
 import { allCharts, type Chart, MARKDOWN_CHARTS } from "../core/report/chart-specs.js";
-import type { ReportInput, ReportLevel } from "../core/report/report-input.js";
+import type { ReportInput } from "../core/report/report-input.js";
 import {
   documentMarkdown,
   endpointDocument,
   type ReportDocument,
   type TextBlock,
 } from "../core/report/report-markdown.js";
-import { TimelineSampler, TimeSeriesBuilder } from "../core/report/time-series.js";
 import { budgetText, burnDownChart } from "../core/slo/budget-text.js";
 import { SliEventCollector } from "../core/slo/sli-events.js";
 import { type SpeechRunDoc, speechCharts, speechDocument } from "../core/speech/speech-report.js";
