@@ -174,7 +174,7 @@ export function sloFromObject(raw: unknown, source: string): SloSpec {
 
 function allowedKeys(p: PropertyKey[]): string {
   const shapes: Record<string, string> = {
-    "": "name, description, request, fluidity, playback, objectives, service, labels, window, source, runbook, slos",
+    "": "name, description, request, fluidity, playback, objectives, service, labels, window, source, runbook, selector, slos",
     request: "ttft, tpot, itl, e2e, output",
     "request.output": "regex, contains, json",
     fluidity: "ttft, tbt",

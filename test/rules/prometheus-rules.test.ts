@@ -96,6 +96,13 @@ describe("streamslo rules", () => {
     });
   }
 
+  it("source vllm: every vLLM series is narrowed to the deployment by the selector", () => {
+    const text = readFileSync(join(ROOT, "test/fixtures/rules/slo-vllm.rules.yml"), "utf8");
+    const series = [...text.matchAll(/(?:vllm:[a-z0-9_]+|http_requests_total)(\{[^}]*\})?/g)];
+    assert.ok(series.length > 10);
+    for (const [s, labels] of series) assert.match(labels ?? "", /job="vllm-llama-8b"/, s);
+  });
+
   it("rules carry every window the alerts need, the meta rules, and the runbook", () => {
     const text = readFileSync(join(ROOT, "test/fixtures/rules/slo-production.rules.yml"), "utf8");
     for (const w of ["5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"])

@@ -9,6 +9,7 @@ import {
   SLO_LABEL,
 } from "./conventions.js";
 import type { LatencyMetric, ProductionSlo, ProductionSpec } from "./production-spec.js";
+import { promString } from "./sli-queries.js";
 
 /**
  * The Grafana dashboard of a production SLO spec (classic JSON model): SLIs straight from the source's
@@ -142,7 +143,11 @@ export function grafanaDashboard(
 
 /** Proxy or vLLM metrics; undefined for `promql`, whose SLIs are the user's own queries. */
 function sliSource(spec: ProductionSpec): SliSource | undefined {
-  if (spec.source === "vllm") return VLLM_SOURCE;
+  if (spec.source === "vllm") {
+    // The spec's selector (job=...) narrows every vLLM series to this deployment.
+    const sel = Object.entries(spec.selector).map(([k, v]): Matcher => [k, "=", v]);
+    return { ...VLLM_SOURCE, scope: [...sel, ...VLLM_SOURCE.scope] };
+  }
   if (spec.source === "streamslo") return PROXY_SOURCE;
   return undefined;
 }
@@ -165,8 +170,10 @@ function templateVariables(
     const requests = `${PROXY_METRICS.requests}${selector([[SERVICE_LABEL, "=", "$service"]])}`;
     vars.push(allVariable("model", "Model", `label_values(${requests}, ${MODEL_LABEL})`));
     vars.push(allVariable("route", "Route", `label_values(${requests}, ${ROUTE_LABEL})`));
-  } else if (source === VLLM_SOURCE) {
-    vars.push(allVariable("model", "Model", `label_values(${VLLM_RUNNING}, ${VLLM_MODEL_LABEL})`));
+  } else if (source && spec.source === "vllm") {
+    const deployment = source.scope.filter(([k]) => k !== VLLM_MODEL_LABEL);
+    const running = deployment.length > 0 ? `${VLLM_RUNNING}${selector(deployment)}` : VLLM_RUNNING;
+    vars.push(allVariable("model", "Model", `label_values(${running}, ${VLLM_MODEL_LABEL})`));
   }
   return vars;
 }
@@ -378,7 +385,7 @@ function alertListDraft(slo: ProductionSlo): Draft {
 // ---- panel building blocks
 
 function selector(matchers: readonly Matcher[]): string {
-  return `{${matchers.map(([label, op, value]) => `${label}${op}"${value}"`).join(",")}}`;
+  return `{${matchers.map(([label, op, value]) => `${label}${op}"${promString(value)}"`).join(",")}}`;
 }
 
 function rowDraft(title: string): Draft {

@@ -60,6 +60,12 @@ export const productionFields = {
     .optional()
     .describe("where the SLIs come from: streamslo proxy metrics (default), vLLM's /metrics, or promql"),
   runbook: z.string().optional().describe("runbook URL put on every alert"),
+  selector: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe(
+      "source vllm: label matchers on every vLLM series, e.g. {job: vllm-llama-8b}, so one deployment's SLOs do not add up every vLLM in Prometheus",
+    ),
   slos: z
     .array(productionSloEntry)
     .optional()
@@ -86,6 +92,8 @@ export interface ProductionSpec {
   period: string;
   source: MetricSource;
   runbook?: string;
+  /** Exact label matchers on every series of a vllm source (its series know no service). */
+  selector: Record<string, string>;
   slos: ProductionSlo[];
 }
 
@@ -98,6 +106,7 @@ type Raw = {
   window?: string;
   source?: MetricSource;
   runbook?: string;
+  selector?: Record<string, string>;
   slos?: z.infer<typeof productionSloEntry>[];
 };
 
@@ -115,11 +124,19 @@ export function productionFromRaw(raw: Raw, source: string): ProductionSpec | un
     throw new ProductionSpecError(
       `${source}: window: "${period}" is no longer than the ${promDuration(longest)} ticket alert window; use 7d or more (30d or 28d are usual)`,
     );
-  for (const key of Object.keys(raw.labels ?? {}))
-    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(key))
-      throw new ProductionSpecError(
-        `${source}: labels: "${key}" is not a Prometheus label name (letters, digits and _, not starting with a digit)`,
-      );
+  for (const [field, map] of [
+    ["labels", raw.labels],
+    ["selector", raw.selector],
+  ] as const)
+    for (const key of Object.keys(map ?? {}))
+      if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(key))
+        throw new ProductionSpecError(
+          `${source}: ${field}: "${key}" is not a Prometheus label name (letters, digits and _, not starting with a digit)`,
+        );
+  if (raw.selector && (raw.source ?? "streamslo") !== "vllm")
+    throw new ProductionSpecError(
+      `${source}: selector: is for source: vllm; the proxy's series are selected by service`,
+    );
   const service = raw.service ?? raw.name;
   if (raw.service === undefined && raw.name !== undefined && !SERVICE_VALUE.test(raw.name))
     throw new ProductionSpecError(
@@ -173,6 +190,7 @@ export function productionFromRaw(raw: Raw, source: string): ProductionSpec | un
     period,
     source: src,
     runbook: raw.runbook,
+    selector: raw.selector ?? {},
     slos,
   };
 }

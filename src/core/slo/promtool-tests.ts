@@ -75,12 +75,12 @@ function goodBadSeries(
     }
   }
   if (spec.source === "vllm") {
-    const model = { model_name: "m" };
+    const model = { ...spec.selector, model_name: "m" };
     switch (slo.sli) {
       case "availability":
         return {
-          good: `http_requests_total${labelText({ handler: "/v1/chat/completions", status: "2xx" })}`,
-          bad: `http_requests_total${labelText({ handler: "/v1/chat/completions", status: "5xx" })}`,
+          good: `http_requests_total${labelText({ ...spec.selector, handler: "/v1/chat/completions", status: "2xx" })}`,
+          bad: `http_requests_total${labelText({ ...spec.selector, handler: "/v1/chat/completions", status: "5xx" })}`,
         };
       case "drops":
         return {

@@ -121,7 +121,10 @@ export function sliCounters(spec: ProductionSpec, slo: ProductionSlo): SliCounte
   }
   if (spec.source === "vllm") {
     const http = "http_requests_total";
-    const handler = { handler: "=~/v1/(chat/)?completions" };
+    const sel = spec.selector;
+    const handler = { ...sel, handler: "=~/v1/(chat/)?completions" };
+    // A selector-less total is the bare name, as before selectors existed.
+    const all = (name: string) => (Object.keys(sel).length > 0 ? `${name}${matchers(sel)}` : name);
     switch (slo.sli) {
       case "availability":
         return {
@@ -130,13 +133,13 @@ export function sliCounters(spec: ProductionSpec, slo: ProductionSlo): SliCounte
         };
       case "drops":
         return {
-          bad: `vllm:request_success_total${matchers({ finished_reason: "abort" })}`,
-          total: "vllm:request_success_total",
+          bad: `vllm:request_success_total${matchers({ ...sel, finished_reason: "abort" })}`,
+          total: all("vllm:request_success_total"),
         };
       case "latency": {
         const name = histogramName("vllm", slo.metric as LatencyMetric);
         const le = leLabel(latencyBucket(spec, slo), "vllm");
-        return { good: `${name}_bucket${matchers({ le })}`, total: `${name}_count` };
+        return { good: `${name}_bucket${matchers({ ...sel, le })}`, total: all(`${name}_count`) };
       }
       case "goodput":
         throw new SliError(
