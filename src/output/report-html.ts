@@ -23,7 +23,7 @@ const STYLE = `
 body{font:15px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1320px;margin:2rem auto;padding:0 1rem;color:#1d2329}
 p,ul{max-width:80ch}h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #dde1e6;padding-bottom:.2rem}
 table{border-collapse:collapse;font-size:13px;margin:.5rem 0;display:block;overflow-x:auto}
-th,td{border:1px solid #dde1e6;padding:.25rem .5rem;text-align:right;white-space:nowrap}th{background:#f4f6f8}
+th,td{border:1px solid #dde1e6;padding:.25rem .4rem;text-align:right;white-space:nowrap}th{background:#f4f6f8}
 td:first-child,th:first-child{text-align:left}code{background:#f4f6f8;padding:0 .2rem}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(620px,1fr));gap:1rem}
 figure{margin:0;border:1px solid #dde1e6;padding:.5rem}figcaption{font-size:13px;color:#5a6570}

@@ -140,7 +140,7 @@ export function terminalTable(results: LevelResult[]): string {
     "ttft p99",
     "tpot p50",
     "tpot p95",
-    "itl p95",
+    "itl/tok p95",
     "e2e p50",
     "e2e p95",
     "wall p95 s",

@@ -226,7 +226,7 @@ export function whatToWatch(r: ReportInput): Section {
   }
   if (top && has(top.summary.itl_token_ms.p99)) {
     bullets.push(
-      `Inter-token latency p99 and jitter (streamslo itl, jitter): decode stalls that TTFT hides. p99 ITL ${fmtMs(top.summary.itl_token_ms.p99)}, median jitter ${fmtMs(top.summary.jitter_ms.p50)} at ${loadName(top.summary.scenario)}.`,
+      `Inter-token latency p99 and jitter (streamslo itl, jitter): decode stalls that TTFT hides. p99 ITL per token ${fmtMs(top.summary.itl_token_ms.p99)}, median jitter ${fmtMs(top.summary.jitter_ms.p50)} at ${loadName(top.summary.scenario)}.`,
     );
   }
   bullets.push(

@@ -24,7 +24,7 @@ export function levelTable(r: ReportInput): Table {
       "TTFT p95",
       "TPOT p50",
       "TPOT p95",
-      "ITL p95",
+      "ITL/tok p95",
       "E2E p95",
       "req/s",
       "tokens/s",
