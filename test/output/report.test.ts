@@ -127,6 +127,18 @@ describe("streamslo report", () => {
       sreBullets(failing).bullets?.[1] ?? "",
       /^Scale out beyond 1 concurrent stream per replica: .*concurrency 4, 2 of its 16 requests failed/,
     );
+    // A level where every request failed is not skipped either (it has no wall time at all).
+    const dead = structuredClone(input);
+    const d4 = dead.levels[1] as ReportLevel;
+    Object.assign(d4.summary, { ok: 0, error: d4.summary.n });
+    (d4.summary.wall_ms as { p95: number | null }).p95 = null;
+    const deadText = sloStatement(dead).paragraphs.join("\n");
+    assert.match(deadText, /at concurrency <= 1\.\*\*/);
+    assert.match(deadText, /concurrency 4, did not hold: 16 of its 16 requests failed\./);
+    const deadFirst = structuredClone(dead);
+    deadFirst.levels.reverse(); // order in the file does not matter
+    Object.assign((deadFirst.levels[2] as ReportLevel).summary, { ok: 0, error: 16 });
+    assert.match(sloStatement(deadFirst).paragraphs[0] ?? "", /^\*\*No SLO can be stated/);
     // An invalid or failing lightest level: no SLO, and no alert figures.
     for (const spoil of [
       (l: ReportLevel) => (l.valid = false),

@@ -49,7 +49,8 @@ export function holdingLevels(levels: ReportLevel[]): {
   holding: ReportLevel[];
   stop?: { level: ReportLevel; why: string };
 } {
-  const sorted = byLoad(levels);
+  // Every level, those without a single success too: skipping one would promise the load past it.
+  const sorted = [...levels].sort((a, b) => loadValue(a) - loadValue(b));
   const base = sorted[0];
   if (!base) return { holding: [] };
   const limit = base.summary.wall_ms.p95 * (1 + HOLD_MARGIN);
@@ -90,14 +91,16 @@ export function sloStatement(r: ReportInput): Section {
       title: "SLO statement",
       paragraphs: ["No level finished a request successfully, so no SLO can be stated from this run."],
     };
-  if (!hold)
+  if (!hold) {
+    const lightest = loadName((stop?.level ?? sorted[0]).summary.scenario);
     return {
       title: "SLO statement",
       paragraphs: [
-        `**No SLO can be stated from this run: even the lightest load tried, ${loadName(sorted[0].summary.scenario)}, did not hold.**`,
-        `At ${loadName(sorted[0].summary.scenario)}, ${stop?.why ?? "the level did not hold"}. Fix that (the per-level table below has the causes) or measure a lighter load, then run again.`,
+        `**No SLO can be stated from this run: even the lightest load tried, ${lightest}, did not hold.**`,
+        `At ${lightest}, ${stop?.why ?? "the level did not hold"}. Fix that (the per-level table below has the causes) or measure a lighter load, then run again.`,
       ],
     };
+  }
   const s = hold.summary;
   const x = roundUpNice(s.wall_ms.p95 * (1 + HEADROOM));
   const bound =
@@ -110,8 +113,11 @@ export function sloStatement(r: ReportInput): Section {
   ];
   if (stop) {
     const p95 = stop.level.summary.wall_ms.p95;
+    const reached = has(p95)
+      ? ` (p95 ${fmtMs(p95)}, ${relChange(base.wall_ms.p95, p95)} over the lightest level)`
+      : "";
     why.push(
-      `The next level, ${loadName(stop.level.summary.scenario)}, did not hold: ${stop.why} (p95 ${fmtMs(p95)}, ${relChange(base.wall_ms.p95, p95)} over the lightest level).`,
+      `The next level, ${loadName(stop.level.summary.scenario)}, did not hold: ${stop.why}${reached}.`,
     );
   }
   if (r.capacity && r.capacity.capacity !== null) {
@@ -268,9 +274,12 @@ export function hypotheses(r: ReportInput): Section {
     }
   }
   const jitter = last?.jitter_ms.p95;
-  if (last && has(jitter) && has(last.tpot_ms.p50)) {
+  // Jitter is the spread of the gaps between chunks, so it is set against the typical such gap (not
+  // TPOT, which is per token and smaller whenever chunks carry several).
+  const gap = last?.itl_chunk_ms.p50;
+  if (last && has(jitter) && has(gap)) {
     bullets.push(
-      `Token pacing is ${jitter > last.tpot_ms.p50 ? "uneven" : "steady"}: p95 per-request jitter is ${fmtMs(jitter)} against a p50 TPOT of ${fmtMs(last.tpot_ms.p50)} at ${loadName(last.scenario)}. Test: an SLO with a fluidity objective (fluidity avg >= 0.9) would show whether readers notice.`,
+      `Token pacing is ${jitter > gap ? "uneven" : "steady"}: p95 per-request jitter is ${fmtMs(jitter)} against a p50 gap between chunks of ${fmtMs(gap)} at ${loadName(last.scenario)}. Test: an SLO with a fluidity objective (fluidity avg >= 0.9) would show whether readers notice.`,
     );
   }
   if (bullets.length === 0) {
@@ -313,7 +322,7 @@ export function sreBullets(r: ReportInput): Section {
   const bullets = [
     `Alert on p95 ${sli} above ${fmtMs(alertAt)} for 5 minutes: ${fmtPct(HEADROOM)} over the ${fmtMs(measured)} measured at ${loadName(s.scenario)}.`,
     next
-      ? `Scale out beyond ${bound} per replica: at the next load tried, ${loadName(next.scenario)}, ${stop?.why} (p95 wall ${fmtMs(next.wall_ms.p95)}, ${relChange(s.wall_ms.p95, next.wall_ms.p95)}).`
+      ? `Scale out beyond ${bound} per replica: at the next load tried, ${loadName(next.scenario)}, ${stop?.why}${has(next.wall_ms.p95) ? ` (p95 wall ${fmtMs(next.wall_ms.p95)}, ${relChange(s.wall_ms.p95, next.wall_ms.p95)})` : ""}.`
       : `Plan for up to ${bound} per replica: the highest load this run tried, so the limit may lie higher; run heavier levels to find it.`,
     `Budget errors from the measured baseline: ${top.error + top.incomplete} of ${top.n} requests (${fmtPct(failedShare, 1)}) failed at the highest load and ${s.error + s.incomplete} of ${s.n} at ${loadName(s.scenario)}; goodput there was ${fmtPct(s.goodput.share, 1)}.`,
   ];
