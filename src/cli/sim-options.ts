@@ -41,7 +41,11 @@ export function addSimOptions(cmd: Command): Command {
     .option("--sim-kv-tokens <n>", "simulator KV-cache capacity in tokens", positiveInt)
     .option("--sim-decode-ms <ms>", "fixed cost of one decode step", nonNegativeNumber)
     .option("--sim-decode-ms-per-seq <ms>", "added cost per sequence in the batch", nonNegativeNumber)
-    .option("--sim-tokens-per-chunk <n>", "tokens grouped into one SSE chunk", positiveInt)
+    .option(
+      "--sim-tokens-per-chunk <n>",
+      "tokens grouped into one SSE chunk after the first, which goes alone (as vLLM's --stream-interval)",
+      positiveInt,
+    )
     .option("--fault-5xx <rate>", "share of requests answered with HTTP 503", probability, 0)
     .option("--fault-drop <rate>", "share of streams cut mid-way", probability, 0)
     .option("--fault-stall <rate>", "share of streams that pause for --stall-ms", probability, 0)

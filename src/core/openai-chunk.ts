@@ -13,6 +13,10 @@ export interface ChunkInfo {
   finishReason?: string;
   promptTokens?: number;
   completionTokens?: number;
+  /** Reasoning tokens within completionTokens (usage.completion_tokens_details), streamed or not. */
+  reasoningTokens?: number;
+  /** The chunk's text includes reasoning (reasoning_content or reasoning). */
+  reasoning?: true;
   errorMessage?: string;
 }
 
@@ -73,6 +77,13 @@ function interpretObject(parsed: Json): ChunkInfo {
     if (isObject(choice)) {
       info.text = choiceText(choice);
       info.tokens = choiceTokens(choice);
+      const d = choice.delta;
+      if (
+        isObject(d) &&
+        ((typeof d.reasoning_content === "string" && d.reasoning_content) ||
+          (typeof d.reasoning === "string" && d.reasoning))
+      )
+        info.reasoning = true;
       if (typeof choice.finish_reason === "string") info.finishReason = choice.finish_reason;
       const message = choice.message; // non-streaming chat responses
       if (isObject(message) && typeof message.content === "string") info.text = message.content;
@@ -82,6 +93,9 @@ function interpretObject(parsed: Json): ChunkInfo {
   if (isObject(usage)) {
     if (typeof usage.prompt_tokens === "number") info.promptTokens = usage.prompt_tokens;
     if (typeof usage.completion_tokens === "number") info.completionTokens = usage.completion_tokens;
+    const details = usage.completion_tokens_details;
+    if (isObject(details) && typeof details.reasoning_tokens === "number")
+      info.reasoningTokens = details.reasoning_tokens;
   }
   return info;
 }

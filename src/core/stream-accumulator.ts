@@ -54,6 +54,9 @@ export class StreamAccumulator {
   private now = 0;
   /** Whether any chunk said how many tokens it carries (logprobs). */
   private counted = false;
+  /** Whether any reasoning text was streamed, and the reasoning tokens the usage counts. */
+  private reasoningStreamed = false;
+  private reasoningTokens = 0;
 
   /** Past `maxEventChars` in one unfinished line or event, the summary is `oversized` and parsing stops. */
   constructor(
@@ -108,12 +111,16 @@ export class StreamAccumulator {
     const s = this.summary;
     const n = s.chunkTokens.length;
     const usage = s.completionTokens;
-    if (this.counted || usage === undefined || n === 0 || usage < 1.5 * n) return;
-    const base = Math.floor(usage / n);
-    let extra = usage - base * n;
-    // A server sending every k tokens sends k in each chunk and what is left in the last: the
-    // remainder goes to the first chunks.
-    for (let i = 0; i < n; i++, extra--) s.chunkTokens[i] = base + (extra > 0 ? 1 : 0);
+    // Reasoning tokens a server counts but does not stream (OpenAI's o-series) are no packing.
+    const visible = usage !== undefined && !this.reasoningStreamed ? usage - this.reasoningTokens : usage;
+    if (this.counted || visible === undefined || n < 2 || visible < 1.5 * n) return;
+    // As a server streaming every k tokens sends them (vLLM's --stream-interval): the first token
+    // alone, then k per chunk, what is left in the last.
+    const rest = visible - 1;
+    const base = Math.floor(rest / (n - 1));
+    let extra = rest - base * (n - 1);
+    s.chunkTokens[0] = 1;
+    for (let i = 1; i < n; i++, extra--) s.chunkTokens[i] = base + (extra > 0 ? 1 : 0);
   }
 
   private onData(data: string): void {
@@ -136,12 +143,14 @@ export class StreamAccumulator {
       if (s.firstContentMs === undefined) s.firstContentMs = this.now;
       s.chunkTimesMs.push(this.now);
       if (info.tokens > 0) this.counted = true;
+      if (info.reasoning) this.reasoningStreamed = true;
       s.chunkTokens.push(info.tokens > 0 ? info.tokens : 1);
       if (this.keepText) s.text += info.text;
     }
     if (info.finishReason !== undefined) s.finishReason = info.finishReason;
     if (info.promptTokens !== undefined) s.promptTokens = info.promptTokens;
     if (info.completionTokens !== undefined) s.completionTokens = info.completionTokens;
+    if (info.reasoningTokens !== undefined) this.reasoningTokens = info.reasoningTokens;
   }
 }
 

@@ -372,7 +372,8 @@ export class SimHandler {
         if (index === faults.stallAt) sse.stall(this.params.faults.stallMs);
         pending += piece;
         pendingTokens++;
-        if (pendingTokens >= this.params.tokensPerChunk || last) {
+        // As vLLM's --stream-interval: the first token goes alone, then k per chunk, the rest in the last.
+        if (index === 0 || pendingTokens >= this.params.tokensPerChunk || last) {
           sse.write(chunk(pending, pendingTokens, last ? g.finishReason : null));
           pending = "";
           pendingTokens = 0;

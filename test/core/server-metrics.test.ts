@@ -13,6 +13,7 @@ import {
   snapshotFromSamples,
 } from "../../src/core/server-families.js";
 import { diffHistogram, histogramQuantile, serverMetricsDelta } from "../../src/core/server-metrics-delta.js";
+import { firstChunkCaveat } from "../../src/core/server-view.js";
 import { simParams } from "../../src/sim/presets.js";
 import { startSimServer } from "../../src/sim/sim-server.js";
 
@@ -342,5 +343,15 @@ describe("server metrics from the simulator", () => {
     } finally {
       await sim.close();
     }
+  });
+});
+
+describe("the client-minus-server TTFT gap", () => {
+  it("is flagged when first chunks carried several tokens, and only then", () => {
+    const view = (k: number | undefined) => ({ family: "vllm", names: {}, client_first_chunk_tokens: k });
+    assert.match(firstChunkCaveat(view(3)), /first chunks carried 3 tokens on average/);
+    assert.equal(firstChunkCaveat(view(1)), "");
+    assert.equal(firstChunkCaveat(view(undefined)), "");
+    assert.equal(firstChunkCaveat(undefined), "");
   });
 });

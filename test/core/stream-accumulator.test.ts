@@ -76,10 +76,16 @@ describe("StreamAccumulator", () => {
     const usage = (n: number) => `{"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":${n}}}`;
     const stream = (chunks: number, n: number) =>
       `${Array.from({ length: chunks }, (_, i) => `data: ${tok(`t${i}`)}\n\n`).join("")}data: ${usage(n)}\n\ndata: [DONE]\n\n`;
-    // 10 tokens in 3 chunks: packed, spread 4 + 3 + 3 (the sum stays the usage)
-    assert.deepEqual(feed(stream(3, 10), []).summary.chunkTokens, [4, 3, 3]);
+    // 10 tokens in 3 chunks: packed; as vLLM streams every k, the first alone: 1 + 5 + 4 (the sum stays the usage)
+    assert.deepEqual(feed(stream(3, 10), []).summary.chunkTokens, [1, 5, 4]);
+    assert.deepEqual(feed(stream(5, 16), []).summary.chunkTokens, [1, 4, 4, 4, 3]);
     // one over the chunk count (an end-of-sequence token) is not packing
     assert.deepEqual(feed(stream(4, 5), []).summary.chunkTokens, [1, 1, 1, 1]);
+    // reasoning a server counts but does not stream is not packing; streamed reasoning is text like any
+    const hidden = (chunks: number, n: number, reasoning: number, streamed: boolean) =>
+      `${Array.from({ length: chunks }, (_, i) => `data: ${JSON.stringify({ choices: [{ delta: streamed && i === 0 ? { reasoning_content: "hm" } : { content: `t${i}` } }] })}\n\n`).join("")}data: {"choices":[],"usage":{"completion_tokens":${n},"completion_tokens_details":{"reasoning_tokens":${reasoning}}}}\n\ndata: [DONE]\n\n`;
+    assert.deepEqual(feed(hidden(4, 40, 36, false), []).summary.chunkTokens, [1, 1, 1, 1]);
+    assert.deepEqual(feed(hidden(4, 40, 36, true), []).summary.chunkTokens, [1, 13, 13, 13]);
     // logprobs' counts are the server's word: never spread
     const multi = JSON.stringify({
       choices: [{ delta: { content: "ab" }, logprobs: { content: [{}, {}] } }],
