@@ -135,10 +135,14 @@ async function budgetFromPrometheus(spec: ProductionSpec, f: BudgetFlags): Promi
           ? ((await queryScalar(base, increase(counters.bad, range), end)) ?? 0)
           : events - ((await queryScalar(base, increase(counters.good as string, range), end)) ?? 0),
       );
-      if (events === 0) {
+      // A quiet range is not a missing SLI: only a period without events is.
+      if (
+        events === 0 &&
+        ((await queryScalar(base, increase(counters.total, spec.period), end)) ?? 0) === 0
+      ) {
         results.push({
           slo,
-          note: `no events over the last ${range}: ${counters.total} is missing from Prometheus or saw no traffic`,
+          note: `no events over the ${spec.period} period: ${counters.total} is missing from Prometheus or saw no traffic`,
         });
         continue;
       }
@@ -168,7 +172,7 @@ async function budgetFromPrometheus(spec: ProductionSpec, f: BudgetFlags): Promi
   if (f.json) {
     process.stdout.write(
       `${JSON.stringify(
-        results.map((r) => ({ slo: r.slo.name, ...r.analysis, series: undefined })),
+        results.map((r) => ({ slo: r.slo.name, note: r.note, ...r.analysis, series: undefined })),
         null,
         2,
       )}\n`,

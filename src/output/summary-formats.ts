@@ -217,7 +217,7 @@ export function detailLines(results: LevelResult[]): string[] {
       const client = clientTtftBesideServer({ summary: s, server });
       lines.push(
         s.ttft_ms.count > 0
-          ? `${serverTtft} vs client ${ms(client)} ms (same requests): network + HTTP + client ${ms(client - server.ttft_mean_ms)} ms${firstChunkCaveat(server)}; ${waiting}`
+          ? `${serverTtft} vs client ${ms(client)} ms${server.client_ttft_mean_ms !== undefined ? " (same requests)" : ""}: network + HTTP + client ${ms(client - server.ttft_mean_ms)} ms${firstChunkCaveat(server)}; ${waiting}`
           : `${serverTtft}; ${waiting}`,
       );
     }

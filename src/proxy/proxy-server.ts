@@ -97,6 +97,8 @@ function sendError(
   res.end(body);
 }
 
+class BodyTooLarge extends Error {}
+
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
@@ -104,7 +106,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on("data", (c: Buffer) => {
       size += c.length;
       // Over the limit: drop the rest as it comes; destroying the request would cut the socket and lose the 413.
-      if (size > limit) reject(new Error("too large"));
+      if (size > limit) reject(new BodyTooLarge());
       else parts.push(c);
     });
     req.on("end", () => resolve(Buffer.concat(parts)));
@@ -230,7 +232,12 @@ export class StreamsloProxy {
     let body: Buffer;
     try {
       body = await readBody(req, this.o.maxBodyBytes);
-    } catch {
+    } catch (err) {
+      if (!(err instanceof BodyTooLarge)) {
+        // The client hung up before its body ended: nobody to answer.
+        this.refused(req, path, llm, 0, "client_disconnect", undefined);
+        return;
+      }
       this.refused(req, path, llm, 413, "client_error", undefined);
       return sendError(res, 413, `request body over ${this.o.maxBodyBytes} bytes`, { connection: "close" });
     }
@@ -273,14 +280,15 @@ export class StreamsloProxy {
 
   /**
    * Counts and logs a request the proxy answered itself without asking the upstream: shed by
-   * --max-streams or the drain (rejected: what users see of the service), or too big (client_error).
+   * --max-streams or the drain (rejected: what users see of the service), too big (client_error), or
+   * cut off by its client before the body ended (client_disconnect).
    */
   private refused(
     req: IncomingMessage,
     path: string,
     llm: boolean,
     status: number,
-    outcome: "rejected" | "client_error",
+    outcome: "rejected" | "client_error" | "client_disconnect",
     body: Buffer | undefined,
   ): void {
     const now = this.clock.now();
@@ -288,12 +296,15 @@ export class StreamsloProxy {
       llm ? this.models.label(body ? requestModel(body) : undefined) : "none",
       routeLabel(path),
     );
-    const message = `answered ${status} by the proxy (${outcome})`;
+    const message =
+      outcome === "client_disconnect"
+        ? "the client hung up before its request body ended"
+        : `answered ${status} by the proxy (${outcome})`;
     // A span of its own, so the log line, the trace and the caller's traceparent still meet.
     const traced = this.tracing.start(`${req.method} ${labels.route}`, req.headers);
     traced.span.setAttribute("http.response.status_code", status);
     traced.span.setAttribute("streamslo.outcome", outcome);
-    if (outcome === "rejected") traced.span.setStatus({ code: SpanStatusCode.ERROR, message });
+    if (outcome !== "client_error") traced.span.setStatus({ code: SpanStatusCode.ERROR, message });
     traced.span.end();
     if (llm) {
       this.metrics.requests.inc({ ...labels, outcome, status: String(status) });

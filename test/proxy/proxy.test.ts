@@ -535,6 +535,30 @@ describe("streamslo proxy", { timeout: 60_000 }, () => {
       assert.equal(metric(m, PROXY_METRICS.requests, { outcome: "client_error", status: "413" }), 1);
     });
 
+    it("counts a client that hangs up mid-body as a disconnect, not a 413", async () => {
+      const upstream = await startScheduledServer(() => ({ writes: evenStream(5, 1, 3) }));
+      onCleanup(upstream.close);
+      const p = await startProxy(upstream.origin);
+      onCleanup(p.stop);
+      const raw = await rawSocket(p.url);
+      raw.socket.write(
+        `POST ${CHAT} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"mo`,
+      );
+      await sleep(50);
+      raw.socket.destroy();
+      await raw.reply;
+      let m = "";
+      assert.ok(
+        await waitFor(async () => {
+          m = await scrape(p.adminUrl);
+          return metric(m, PROXY_METRICS.requests, { outcome: "client_disconnect" }) === 1;
+        }),
+        m,
+      );
+      assert.equal(metric(m, PROXY_METRICS.requests, { outcome: "client_error" }), 0);
+      assert.equal(upstream.received.length, 0, "nothing went upstream");
+    });
+
     it("answers 502 with a JSON error when the upstream is unreachable", async () => {
       // a port that was free a moment ago and is closed now
       const gone = createServer();

@@ -124,7 +124,9 @@ describe("streamslo budget --prometheus (a real Prometheus with backfilled data)
     );
     const r = await runCli(["budget", "--prometheus", url, "--slo", slo, "--range", "3h"]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /no events over the last 3h: streamslo_requests_total\{service="nobody"/);
+    assert.match(r.stdout, /no events over the 30d period: streamslo_requests_total\{service="nobody"/);
+    const json = await runCli(["budget", "--prometheus", url, "--slo", slo, "--range", "3h", "--json"]);
+    assert.match(JSON.parse(json.stdout)[0].note, /no events over the 30d period/);
     assert.doesNotMatch(r.stdout, /100%/);
   });
 

@@ -162,7 +162,7 @@ export function ttftVersusHttp(r: ReportInput): Section {
   );
   if (withServer.length > 0) {
     paragraphs.push(
-      `Network, HTTP and client overhead (client mean TTFT minus the server's own mean TTFT, from ${withServer[0]?.server?.names.ttft ?? "its metrics"}, over the same requests, warm-up and cool-down included): ${withServer
+      `Network, HTTP and client overhead (client mean TTFT minus the server's own mean TTFT, from ${withServer[0]?.server?.names.ttft ?? "its metrics"}${withServer.every((l) => l.server?.client_ttft_mean_ms !== undefined) ? ", over the same requests, warm-up and cool-down included" : ""}): ${withServer
         .map((l) => {
           const client = clientTtftBesideServer(l);
           const gap = client - (l.server?.ttft_mean_ms ?? 0);

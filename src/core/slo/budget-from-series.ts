@@ -52,8 +52,11 @@ export function budgetFromSeries(
   const burn = ratio / budget;
   // Over the SLO's period when Prometheus has it (as slo:period_error_budget_remaining reads), so
   // consumed and remaining add up to 1; else what the queried range spent.
-  const consumed = s.periodRatio !== null ? s.periodRatio / budget : (burn * span) / s.periodMs;
+  const inRange = (burn * span) / s.periodMs;
+  const consumed = s.periodRatio !== null ? s.periodRatio / budget : inRange;
   const remaining = 1 - consumed;
+  // The burn-down ends at the period's figure; the range spent `inRange` of it, the rest came before.
+  const before = Math.max(0, consumed - inRange);
   const byWindow = new Map(s.windows.map((w) => [w.windowMs, w]));
   const burnAt = (windowMs: number, i: number) => {
     const r = byWindow.get(windowMs)?.ratios[i];
@@ -61,8 +64,8 @@ export function budgetFromSeries(
   };
   const series: BudgetPoint[] = rel.map((tMs, i) => ({
     tMs,
-    consumed: (consumed * tMs) / Math.max(1, span),
-    remaining: 1 - (consumed * tMs) / Math.max(1, span),
+    consumed: before + (inRange * tMs) / Math.max(1, span),
+    remaining: 1 - before - (inRange * tMs) / Math.max(1, span),
     windows: s.windows.map((w) => ({
       windowMs: w.windowMs,
       spanMs: w.windowMs,

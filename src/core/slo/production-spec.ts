@@ -122,7 +122,7 @@ export function productionFromRaw(raw: Raw, source: string): ProductionSpec | un
   const longest = Math.max(...WORKBOOK_WINDOWS.map((w) => w.longMs));
   if (days * DAY_MS <= longest)
     throw new ProductionSpecError(
-      `${source}: window: "${period}" is no longer than the ${promDuration(longest)} ticket alert window; use 7d or more (30d or 28d are usual)`,
+      `${source}: window: "${period}" is no longer than the ${promDuration(longest)} ticket alert window; use a longer period (30d or 28d are usual)`,
     );
   for (const [field, map] of [
     ["labels", raw.labels],
@@ -133,6 +133,11 @@ export function productionFromRaw(raw: Raw, source: string): ProductionSpec | un
         throw new ProductionSpecError(
           `${source}: ${field}: "${key}" is not a Prometheus label name (letters, digits and _, not starting with a digit)`,
         );
+  for (const [key, value] of Object.entries(raw.selector ?? {}))
+    if (/^(=~|!=|!~)/.test(value))
+      throw new ProductionSpecError(
+        `${source}: selector: ${key}: "${value}" looks like a PromQL operator; selector values are exact label values`,
+      );
   if (raw.selector && (raw.source ?? "streamslo") !== "vllm")
     throw new ProductionSpecError(
       `${source}: selector: is for source: vllm; the proxy's series are selected by service`,

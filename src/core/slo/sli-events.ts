@@ -38,7 +38,8 @@ function latencyMs(rec: RequestRecord, metric: NonNullable<ProductionSlo["metric
   const m = requestMetrics(rec);
   // TTFT as the proxy's histogram has it: streamed answers only (goodput's ttft criterion, per request,
   // judges an answer sent whole by its E2E instead).
-  return metric === "ttft" ? m.ttftMs : metric === "tpot" ? m.tpotMs : m.e2eMs;
+  // E2E as the proxy's histogram times it: to the end of the body (wall), not the last content chunk.
+  return metric === "ttft" ? m.ttftMs : metric === "tpot" ? m.tpotMs : (m.wallMs ?? m.e2eMs);
 }
 
 /**
