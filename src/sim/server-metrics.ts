@@ -21,6 +21,7 @@ export class SimMetrics {
   readonly registry = new Registry();
   readonly ttft: Histogram<"model_name">;
   readonly itl: Histogram<"model_name">;
+  readonly tpot: Histogram<"model_name">;
   readonly e2e: Histogram<"model_name">;
   readonly queue: Histogram<"model_name">;
   readonly promptTokens: Counter<"model_name">;
@@ -64,6 +65,11 @@ export class SimMetrics {
     this.itl = hist(
       "vllm:inter_token_latency_seconds",
       "Histogram of inter-token latency in seconds.",
+      ITL_BUCKETS,
+    );
+    this.tpot = hist(
+      "vllm:request_time_per_output_token_seconds",
+      "Histogram of time_per_output_token_seconds per request.",
       ITL_BUCKETS,
     );
     this.e2e = hist(

@@ -277,6 +277,7 @@ export class SimHandler {
     let text = "";
     let pending = "";
     let pendingTokens = 0;
+    let firstTokenAt = 0;
     let lastTokenAt = 0;
     let finished = false;
 
@@ -328,8 +329,10 @@ export class SimHandler {
       onToken: (index, last) => {
         if (res.destroyed) return;
         const now = performance.now();
-        if (index === 0) m.ttft.observe(labels, (now - arrived) / 1000);
-        else m.itl.observe(labels, (now - lastTokenAt) / 1000);
+        if (index === 0) {
+          firstTokenAt = now;
+          m.ttft.observe(labels, (now - arrived) / 1000);
+        } else m.itl.observe(labels, (now - lastTokenAt) / 1000);
         lastTokenAt = now;
         m.generationTokens.inc(labels);
         const piece = index === 0 ? word(rng) : ` ${word(rng)}`;
@@ -337,7 +340,7 @@ export class SimHandler {
           text += piece;
           if (last) {
             finished = true;
-            this.finishMetrics(g, arrived, now);
+            this.finishMetrics(g, arrived, firstTokenAt, now);
             const choice = g.chat
               ? { index: 0, message: { role: "assistant", content: text }, finish_reason: g.finishReason }
               : { index: 0, text, finish_reason: g.finishReason };
@@ -380,7 +383,7 @@ export class SimHandler {
         }
         if (last) {
           finished = true;
-          this.finishMetrics(g, arrived, now);
+          this.finishMetrics(g, arrived, firstTokenAt, now);
           if (g.includeUsage) {
             sse.write(JSON.stringify({ id, object, created, model: g.model, choices: [], usage: usage() }));
           }
@@ -394,9 +397,12 @@ export class SimHandler {
     });
   }
 
-  private finishMetrics(g: Generation, arrived: number, now: number): void {
+  private finishMetrics(g: Generation, arrived: number, firstTokenAt: number, now: number): void {
     const labels = this.metrics.labels;
     this.metrics.e2e.observe(labels, (now - arrived) / 1000);
+    // As vLLM: decode time over the tokens after the first, 0 for a one-token answer.
+    const tpot = g.outputTokens > 1 ? (now - firstTokenAt) / 1000 / (g.outputTokens - 1) : 0;
+    this.metrics.tpot.observe(labels, tpot);
     this.metrics.promptTokens.inc(labels, g.promptTokens);
     this.metrics.success.inc({ ...labels, finished_reason: g.finishReason });
   }

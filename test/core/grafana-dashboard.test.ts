@@ -288,7 +288,12 @@ describe("grafana dashboard: labels", () => {
   it("uses vLLM's names and model_name for source vllm, and service only on slo:* series", () => {
     const d = grafanaDashboard(spec("30d", "vllm"));
     const exprs = expressionsOf(d);
-    for (const m of ["time_to_first_token", "inter_token_latency", "e2e_request_latency"]) {
+    for (const m of [
+      "time_to_first_token",
+      "request_time_per_output_token",
+      "inter_token_latency",
+      "e2e_request_latency",
+    ]) {
       assert.ok(
         exprs.some((e) => e.includes(`vllm:${m}_seconds_bucket{model_name=~"$model"}`)),
         m,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -103,6 +103,34 @@ describe("streamslo rules", () => {
     for (const [s, labels] of series) assert.match(labels ?? "", /job="vllm-llama-8b"/, s);
   });
 
+  it("source vllm: TPOT reads vLLM's per-request TPOT histogram, ITL its per-gap one; promtool passes both", async () => {
+    const dir = tempDir();
+    const file = join(dir, "slo.yaml");
+    const slo = (name: string, threshold: string) =>
+      `  - { name: ${name}, sli: latency, metric: ${name}, threshold: ${threshold}, objective: 99 }\n`;
+    writeFileSync(
+      file,
+      `service: x\nsource: vllm\nselector: { job: v }\nslos:\n${slo("tpot", "75ms")}${slo("itl", "100ms")}`,
+    );
+    const rules = join(dir, "rules.yml");
+    const r = await runCli(["rules", file, "-o", rules, "--tests", join(dir, "rules.test.yml")]);
+    assert.equal(r.code, 0, r.stderr);
+    const text = readFileSync(rules, "utf8");
+    assert.match(text, /vllm:request_time_per_output_token_seconds_bucket\{job="v",le="0\.075"\}/);
+    assert.match(text, /vllm:request_time_per_output_token_seconds_count\{job="v"\}/);
+    assert.match(text, /vllm:inter_token_latency_seconds_bucket\{job="v",le="0\.1"\}/);
+    assert.doesNotMatch(text, /inter_token_latency_seconds_bucket\{job="v",le="0\.075"\}/);
+    const test = promtool(["test", "rules", "rules.test.yml"], dir);
+    assert.equal(test.status, 0, test.stdout + test.stderr);
+    writeFileSync(file, `service: x\nsource: vllm\nslos:\n${slo("tpot", "60ms")}`);
+    const off = await runCli(["rules", file]);
+    assert.equal(off.code, 2);
+    assert.match(
+      off.stderr,
+      /not a bucket boundary of vllm:request_time_per_output_token_seconds.*use 50ms or 75ms/,
+    );
+  });
+
   it("rules carry every window the alerts need, the meta rules, and the runbook", () => {
     const text = readFileSync(join(ROOT, "test/fixtures/rules/slo-production.rules.yml"), "utf8");
     for (const w of ["5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"])
@@ -125,7 +153,6 @@ describe("streamslo rules", () => {
   it("a latency threshold off the bucket boundaries, or a file without slos, exits 2 saying what to do", async () => {
     const dir = tempDir();
     const file = join(dir, "slo.yaml");
-    const { writeFileSync } = await import("node:fs");
     writeFileSync(
       file,
       "service: x\nslos:\n  - name: ttft\n    sli: latency\n    metric: ttft\n    threshold: 250ms\n    objective: 99\n",
@@ -177,7 +204,6 @@ describe("streamslo rules", () => {
 
   it("label values with quotes and backslashes are escaped: promtool parses the rules and passes their tests", async () => {
     const dir = tempDir();
-    const { writeFileSync } = await import("node:fs");
     writeFileSync(
       join(dir, "slo.yaml"),
       "service: chat.v2:prod\nlabels:\n  team: 'ml \"platform\" \\ infra'\nslos:\n  - {name: a, sli: availability, objective: 99.9}\n",

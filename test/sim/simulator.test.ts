@@ -44,6 +44,7 @@ describe("simulator behaves like a continuous-batching server", () => {
       "vllm:kv_cache_usage_perc",
       "vllm:time_to_first_token_seconds_bucket",
       "vllm:inter_token_latency_seconds_bucket",
+      "vllm:request_time_per_output_token_seconds_bucket",
       "vllm:e2e_request_latency_seconds_bucket",
       "vllm:request_queue_time_seconds_bucket",
       "vllm:prompt_tokens_total",
@@ -51,6 +52,19 @@ describe("simulator behaves like a continuous-batching server", () => {
     ]) {
       assert.match(text, new RegExp(`^${name}\\{[^}]*model_name="streamslo-sim"`, "m"), name);
     }
+  });
+
+  it("observes each finished request's TPOT once, as vLLM does, near what the client measured", async () => {
+    const text = await (await request(`${sim.origin}/metrics`)).body.text();
+    const value = (series: string) =>
+      Number(new RegExp(`^${series}\\{[^}]*\\} (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN);
+    const tpot = "vllm:request_time_per_output_token_seconds";
+    const count = value(`${tpot}_count`);
+    assert.ok(count > 0, text);
+    assert.equal(count, value("vllm:e2e_request_latency_seconds_count"));
+    // The first test ran c=1, 4 and 16 with 20 tokens each: decode steps of a few ms, never 0 or seconds.
+    const meanMs = (value(`${tpot}_sum`) / count) * 1000;
+    assert.ok(meanMs > 0.5 && meanMs < 200, `mean TPOT ${meanMs} ms`);
   });
 
   it("answers bad requests with OpenAI-style errors and keeps serving", async () => {

@@ -9,7 +9,7 @@ import {
   SLO_LABEL,
 } from "./conventions.js";
 import type { LatencyMetric, ProductionSlo, ProductionSpec } from "./production-spec.js";
-import { promString } from "./sli-queries.js";
+import { promString, VLLM_HISTOGRAMS } from "./sli-queries.js";
 
 /**
  * The Grafana dashboard of a production SLO spec (classic JSON model): SLIs straight from the source's
@@ -82,6 +82,7 @@ const PROXY_SOURCE: SliSource = {
   latency: [
     { title: "TTFT", histogram: PROXY_METRICS.ttft, metrics: ["ttft"] },
     { title: "TPOT", histogram: PROXY_METRICS.tpot, metrics: ["tpot"] },
+    { title: "ITL", histogram: PROXY_METRICS.itl, metrics: ["itl"] },
     { title: "E2E latency", histogram: PROXY_METRICS.e2e, metrics: ["e2e"] },
   ],
   // A client that hangs up or sends a wrong request is not the service's failure: left out as in the SLI rules.
@@ -97,14 +98,15 @@ const PROXY_SOURCE: SliSource = {
   hasGoodput: true,
 };
 
-// Names from vLLM's "Production Metrics" docs; TPOT has no histogram of its own there, ITL stands in
-// (as in the SLI rules). An aborted request is vLLM's drop.
+// Names from vLLM's "Production Metrics" docs (VLLM_HISTOGRAMS, as in the SLI rules); TPOT is its
+// per-request mean, ITL its per-gap histogram. An aborted request is vLLM's drop.
 const VLLM_SOURCE: SliSource = {
   scope: [[VLLM_MODEL_LABEL, "=~", "$model"]],
   latency: [
-    { title: "TTFT", histogram: "vllm:time_to_first_token_seconds", metrics: ["ttft"] },
-    { title: "ITL", histogram: "vllm:inter_token_latency_seconds", metrics: ["itl", "tpot"] },
-    { title: "E2E latency", histogram: "vllm:e2e_request_latency_seconds", metrics: ["e2e"] },
+    { title: "TTFT", histogram: VLLM_HISTOGRAMS.ttft, metrics: ["ttft"] },
+    { title: "TPOT", histogram: VLLM_HISTOGRAMS.tpot, metrics: ["tpot"] },
+    { title: "ITL", histogram: VLLM_HISTOGRAMS.itl, metrics: ["itl"] },
+    { title: "E2E latency", histogram: VLLM_HISTOGRAMS.e2e, metrics: ["e2e"] },
   ],
   drops: { counter: "vllm:request_success_total", dropped: ["finished_reason", "=", "abort"] },
   activeStreams: VLLM_RUNNING,

@@ -1,7 +1,7 @@
 import { PROXY_METRICS, SERVICE_LABEL } from "./conventions.js";
 import type { ProductionSlo, ProductionSpec } from "./production-spec.js";
 import { burnAlerts, prometheusRules, sloLabels } from "./prometheus-rules.js";
-import { latencyBucket, leLabel, presenceSeries, promString } from "./sli-queries.js";
+import { latencyBucket, leLabel, presenceSeries, promString, VLLM_HISTOGRAMS } from "./sli-queries.js";
 
 /** The label="value" matchers of a selector (not !=, =~ or !~). */
 function equalityMatchers(selector: string): Record<string, string> {
@@ -88,12 +88,7 @@ function goodBadSeries(
           bad: `vllm:request_success_total${labelText({ ...model, finished_reason: "abort" })}`,
         };
       case "latency": {
-        const name = {
-          ttft: "vllm:time_to_first_token_seconds",
-          tpot: "vllm:inter_token_latency_seconds",
-          itl: "vllm:inter_token_latency_seconds",
-          e2e: "vllm:e2e_request_latency_seconds",
-        }[slo.metric ?? "ttft"];
+        const name = VLLM_HISTOGRAMS[slo.metric ?? "ttft"];
         const le = leLabel(latencyBucket(spec, slo), "vllm");
         return {
           good: `${name}_bucket${labelText({ ...model, le })}`,

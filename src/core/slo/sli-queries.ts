@@ -14,6 +14,7 @@ export const VLLM_BUCKETS = {
     640, 2560,
   ],
   itl: [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80],
+  tpot: [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80],
   e2e: [0.3, 0.5, 0.8, 1, 1.5, 2, 2.5, 5, 10, 15, 20, 30, 40, 50, 60, 120, 240, 480, 960, 1920, 7680],
 } as const;
 
@@ -61,18 +62,23 @@ export function leLabel(v: number, source: ProductionSpec["source"]): string {
 
 function bucketsFor(source: ProductionSpec["source"], metric: LatencyMetric): readonly number[] | undefined {
   if (source === "streamslo") return PROXY_BUCKETS[metric];
-  if (source === "vllm") return VLLM_BUCKETS[metric === "tpot" ? "itl" : metric];
+  if (source === "vllm") return VLLM_BUCKETS[metric];
   return undefined;
 }
 
+/**
+ * vLLM's latency histograms. TPOT is its per-request mean (decode time over output tokens after the
+ * first), one observation per request; ITL holds one observation per gap between tokens.
+ */
+export const VLLM_HISTOGRAMS: Readonly<Record<LatencyMetric, string>> = {
+  ttft: "vllm:time_to_first_token_seconds",
+  tpot: "vllm:request_time_per_output_token_seconds",
+  itl: "vllm:inter_token_latency_seconds",
+  e2e: "vllm:e2e_request_latency_seconds",
+};
+
 function histogramName(source: ProductionSpec["source"], metric: LatencyMetric): string {
-  if (source === "streamslo") return PROXY_METRICS[metric];
-  return {
-    ttft: "vllm:time_to_first_token_seconds",
-    tpot: "vllm:inter_token_latency_seconds",
-    itl: "vllm:inter_token_latency_seconds",
-    e2e: "vllm:e2e_request_latency_seconds",
-  }[metric];
+  return source === "streamslo" ? PROXY_METRICS[metric] : VLLM_HISTOGRAMS[metric];
 }
 
 /** Checks a latency threshold against the histogram's buckets; the error lists the nearest ones. */
