@@ -31,7 +31,12 @@ export class ModelLabels {
     }
   }
 
+  /**
+   * A request that names no model is served the upstream's only model, when it has one (llama.cpp,
+   * a single-model vLLM), so it takes that label; with several, which one answers is unknown.
+   */
   label(model: unknown): string {
+    if (model === undefined && this.known.size === 1) return this.known.values().next().value as string;
     return typeof model === "string" && this.known.has(model) ? model : "other";
   }
 }
