@@ -355,10 +355,17 @@ export class StreamsloProxy {
     const metrics = requestMetrics(rec);
     if (llm) {
       m.requests.inc({ ...labels, outcome, status });
-      if (outcome === "upstream_drop" || outcome === "client_disconnect" || outcome === "timeout") {
+      // A break is a stream that started and ended early; a request that got no stream is not one.
+      const started = rec.headersMs !== undefined && (rec.status ?? 0) < 300;
+      if (started && (outcome === "upstream_drop" || outcome === "client_disconnect")) {
         m.breaks.inc({
           ...labels,
-          cause: outcome === "upstream_drop" ? (rec.error?.code ?? "stream_dropped") : outcome,
+          cause:
+            outcome === "client_disconnect"
+              ? outcome
+              : rec.error?.code === "body_timeout"
+                ? "timeout"
+                : (rec.error?.code ?? "stream_dropped"),
         });
       }
       if (outcome === "ok") {
@@ -597,7 +604,9 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     const code = transportErrorCode(err, afterHeaders);
     if (!this.clientGone) {
       if (!afterHeaders) {
-        sendError(this.res, code === "headers_timeout" ? 504 : 502, `upstream ${code}: ${err.message}`);
+        // The status is what the client was answered, so status=~"5.." queries see it.
+        this.rec.status = code === "headers_timeout" ? 504 : 502;
+        sendError(this.res, this.rec.status, `upstream ${code}: ${err.message}`);
       } else {
         this.res.destroy(); // pass the break on: the client must not mistake a cut stream for a whole one
       }
@@ -649,13 +658,15 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
           : { outcome: "ok" as const };
       rec.outcome = v.outcome;
       if (v.error) rec.error = v.error;
+      // A stream that started and then broke is a drop whatever broke it (a silence past --timeout
+      // too: its cause is in stream_breaks_total), as budget and the live gauges count it.
       outcome =
         v.outcome === "ok"
           ? "ok"
-          : v.error?.code === "body_timeout"
-            ? "timeout"
-            : v.outcome === "incomplete"
-              ? "upstream_drop"
+          : v.outcome === "incomplete"
+            ? "upstream_drop"
+            : v.error?.code === "body_timeout"
+              ? "timeout"
               : "upstream_error";
       if (!this.llm) outcome = broke ? "upstream_drop" : "ok";
     }

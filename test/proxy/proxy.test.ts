@@ -575,7 +575,7 @@ describe("streamslo proxy", { timeout: 60_000 }, () => {
       assert.equal(doc.error.code, 502);
       assert.match(doc.error.message, /connect_refused/);
       const m = await scrape(p.adminUrl);
-      assert.equal(metric(m, PROXY_METRICS.requests, { outcome: "upstream_error" }), 1);
+      assert.equal(metric(m, PROXY_METRICS.requests, { outcome: "upstream_error", status: "502" }), 1);
     });
 
     it("answers 504 when the upstream sends no headers in time, and cuts a stream that goes silent", async () => {
@@ -591,7 +591,9 @@ describe("streamslo proxy", { timeout: 60_000 }, () => {
       assert.equal(r.status, 504);
       assert.match(r.body.toString(), /headers_timeout/);
       const m = await scrape(p.adminUrl);
-      assert.equal(metric(m, PROXY_METRICS.requests, { outcome: "timeout" }), 1);
+      // The status is the one the client got; no stream started, so none broke.
+      assert.equal(metric(m, PROXY_METRICS.requests, { outcome: "timeout", status: "504" }), 1);
+      assert.doesNotMatch(m, /^streamslo_stream_breaks_total\{/m);
 
       const silentBody = await startScheduledServer(() => ({
         writes: [{ atMs: 0, data: chat.token("a") }],
@@ -602,10 +604,16 @@ describe("streamslo proxy", { timeout: 60_000 }, () => {
       onCleanup(q.stop);
       const cut = await exchange(q.url + CHAT, { body: chatBody() });
       assert.equal(cut.complete, false, "the client sees the stream cut, not a clean end");
+      // A stream that started and fell silent is a drop (as budget and the live gauges count it), its
+      // cause a timeout; the rules' availability does not see it.
       await waitFor(
-        async () => metric(await scrape(q.adminUrl), PROXY_METRICS.requests, { outcome: "timeout" }) === 1,
+        async () =>
+          metric(await scrape(q.adminUrl), PROXY_METRICS.requests, { outcome: "upstream_drop" }) === 1,
         3000,
       );
+      const after = await scrape(q.adminUrl);
+      assert.equal(metric(after, "streamslo_stream_breaks_total", { cause: "timeout" }), 1);
+      assert.doesNotMatch(after, /outcome="timeout"/);
     });
 
     it("survives malformed requests", async () => {

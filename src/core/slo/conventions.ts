@@ -45,6 +45,9 @@ export const PROXY_OUTCOMES = [
 /** Outcomes availability counts as bad. */
 export const UNAVAILABLE_OUTCOMES = "upstream_error|timeout|rejected";
 
+/** Outcomes of streams that started: the drops SLI's events (one that never started is availability's). */
+export const STARTED_OUTCOMES = "ok|upstream_drop";
+
 /** Outcomes that say nothing about the service, so no SLI counts them. */
 export const NOT_COUNTED_OUTCOMES = "client_disconnect|client_error";
 

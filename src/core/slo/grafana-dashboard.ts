@@ -1,12 +1,12 @@
 import { burnRateThreshold, promDuration, WORKBOOK_WINDOWS } from "./burn-rate.js";
 import {
   MODEL_LABEL,
-  NOT_COUNTED_OUTCOMES,
   PROXY_METRICS,
   ROUTE_LABEL,
   RULES,
   SERVICE_LABEL,
   SLO_LABEL,
+  STARTED_OUTCOMES,
 } from "./conventions.js";
 import type { LatencyMetric, ProductionSlo, ProductionSpec } from "./production-spec.js";
 import { promString, VLLM_HISTOGRAMS } from "./sli-queries.js";
@@ -85,11 +85,11 @@ const PROXY_SOURCE: SliSource = {
     { title: "ITL", histogram: PROXY_METRICS.itl, metrics: ["itl"] },
     { title: "E2E latency", histogram: PROXY_METRICS.e2e, metrics: ["e2e"] },
   ],
-  // A client that hangs up or sends a wrong request is not the service's failure: left out as in the SLI rules.
+  // Of the streams that started, as in the SLI rules.
   drops: {
     counter: PROXY_METRICS.requests,
     dropped: ["outcome", "=", "upstream_drop"],
-    counted: ["outcome", "!~", NOT_COUNTED_OUTCOMES],
+    counted: ["outcome", "=~", STARTED_OUTCOMES],
   },
   activeStreams: PROXY_METRICS.activeStreams,
   activeStreamsPeak: PROXY_METRICS.activeStreamsPeak,

@@ -161,6 +161,16 @@ export function promtoolTests(
         alert_rule_test: [burn("1h", ["page", "ticket"])],
       });
     }
+    const series = goodBadSeries(spec, slo);
+    if (series?.total !== undefined) {
+      // An outage since the proxy started: the good counter was never created, only the total grows.
+      tests.push({
+        name: `${slo.name}: no good event at all (an outage from the start) pages`,
+        interval: "1m",
+        input_series: [{ series: series.total, values: `0+${PER_MINUTE}x120` }],
+        alert_rule_test: [burn("1h", ["page", "ticket"])],
+      });
+    }
     if (
       spec.source === "streamslo" &&
       slo.sli === "availability" &&
@@ -185,6 +195,37 @@ export function promtoolTests(
         interval: "1m",
         input_series: [requests("ok", PER_MINUTE - fastBad), requests("rejected", fastBad)],
         alert_rule_test: [burn("1h", ["page", "ticket"])],
+      });
+    }
+    if (
+      spec.source === "streamslo" &&
+      slo.sli === "drops" &&
+      slo.good === undefined &&
+      fastBad / PER_MINUTE > fastFactor * budget
+    ) {
+      // Requests that failed before a stream started are availability's events, not drops': three
+      // times as many as the streams, they must not dilute a fast burn of drops below the page.
+      tests.push({
+        name: `${slo.name}: requests that failed before streaming neither burn nor hide a burn of drops`,
+        interval: "1m",
+        input_series: [
+          ...traffic(spec, slo, fastBad, 120),
+          {
+            series: `${PROXY_METRICS.requests}${labelText({ ...svc, outcome: "upstream_error" })}`,
+            values: `0+${3 * PER_MINUTE}x120`,
+          },
+        ],
+        // Availability sees those errors, and pages for them: its alerts are expected beside drops'.
+        alert_rule_test: [
+          {
+            eval_time: "1h",
+            alertname: "SLOErrorBudgetBurn",
+            exp_alerts: [
+              slo,
+              ...spec.slos.filter((a) => a.sli === "availability" && a.good === undefined),
+            ].flatMap((a) => burnExpectation(spec, a, ["page", "ticket"])),
+          },
+        ],
       });
     }
     const slowBad = Math.round(PER_MINUTE * 2 * budget);

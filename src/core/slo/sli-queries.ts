@@ -3,6 +3,7 @@ import {
   PROXY_BUCKETS,
   PROXY_METRICS,
   SERVICE_LABEL,
+  STARTED_OUTCOMES,
   UNAVAILABLE_OUTCOMES,
 } from "./conventions.js";
 import type { LatencyMetric, ProductionSlo, ProductionSpec } from "./production-spec.js";
@@ -112,7 +113,11 @@ export function sliCounters(spec: ProductionSpec, slo: ProductionSlo): SliCounte
           total: `${req}${counted}`,
         };
       case "drops":
-        return { bad: `${req}${matchers({ ...svc, outcome: "upstream_drop" })}`, total: `${req}${counted}` };
+        // Of the streams that started: a request refused or failed before its stream is availability's.
+        return {
+          bad: `${req}${matchers({ ...svc, outcome: "upstream_drop" })}`,
+          total: `${req}${matchers({ ...svc, outcome: `=~${STARTED_OUTCOMES}` })}`,
+        };
       case "goodput":
         return {
           good: `${PROXY_METRICS.sloGood}${matchers({ ...svc, criterion: "all" })}`,
@@ -163,5 +168,7 @@ const rate = (selector: string, window: string) => `sum(rate(${selector}[${windo
 /** The SLI's error ratio over `window` as PromQL: bad / total, or 1 - good / total. */
 export function errorRatioExpr(c: SliCounters, window: string): string {
   if (c.bad !== undefined) return `(${rate(c.bad, window)} or vector(0)) / ${rate(c.total, window)}`;
-  return `1 - (${rate(c.good as string, window)} / ${rate(c.total, window)})`;
+  // No good series yet (a proxy that has not served one request well since it started) is 0 good
+  // events, not an absent ratio that no alert can see.
+  return `1 - ((${rate(c.good as string, window)} or vector(0)) / ${rate(c.total, window)})`;
 }
