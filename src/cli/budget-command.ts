@@ -1,6 +1,11 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PrometheusError, queryRangeAligned, queryScalar } from "../client/prometheus-api.js";
+import {
+  PrometheusError,
+  PrometheusQueryError,
+  queryRangeAligned,
+  queryScalar,
+} from "../client/prometheus-api.js";
 import { alertWindowSpans, analyzeBudget } from "../core/slo/budget-analysis.js";
 import { budgetFromSeries } from "../core/slo/budget-from-series.js";
 import { budgetCharts, budgetText, type SloBudget } from "../core/slo/budget-text.js";
@@ -93,6 +98,8 @@ export async function budgetCommand(dir: string | undefined, f: BudgetFlags): Pr
   return EXIT.ok;
 }
 
+const MAX_POINTS = 11_000;
+
 /** Increase of a counter selector over `range`, summed (0 when the selector matches nothing). */
 const increase = (selector: string, range: string) => `sum(increase(${selector}[${range}])) or vector(0)`;
 
@@ -106,6 +113,12 @@ async function budgetFromPrometheus(spec: ProductionSpec, f: BudgetFlags): Promi
   const start = end - Math.floor(f.range);
   const step = Math.max(1, Math.floor(f.step));
   const range = promDuration(Math.floor(f.range) * 1000);
+  // Prometheus refuses a range query of more than 11,000 points: say so before asking.
+  const points = Math.floor((end - start) / step) + 1;
+  if (points > MAX_POINTS)
+    throw new UsageError(
+      `--range over --step is ${points} points, more than the ${MAX_POINTS} Prometheus returns per query; use --step ${Math.ceil((end - start) / (MAX_POINTS - 1))}s or more`,
+    );
   const results: SloBudget[] = [];
   try {
     for (const slo of spec.slos) {
@@ -165,6 +178,8 @@ async function budgetFromPrometheus(spec: ProductionSpec, f: BudgetFlags): Promi
       });
     }
   } catch (err) {
+    if (err instanceof PrometheusQueryError)
+      throw new UsageError(`${err.message}; check --range, --step and the SLO file's own PromQL`);
     if (err instanceof PrometheusError) throw new EndpointError(err.message);
     throw err;
   }
@@ -178,7 +193,9 @@ async function budgetFromPrometheus(spec: ProductionSpec, f: BudgetFlags): Promi
       )}\n`,
     );
   } else {
-    process.stdout.write(`${budgetText(results, { period: spec.period, startedAt })}\n`);
+    process.stdout.write(
+      `${budgetText(results, { period: spec.period, startedAt, origin: "the range's start" })}\n`,
+    );
   }
   return EXIT.ok;
 }

@@ -24,9 +24,10 @@ export async function compareCommand(a: string, b: string, f: CompareFlags): Pro
   const [ra, rb] = runs as [(typeof runs)[0], (typeof runs)[0]];
   const c = compareRuns(ra, rb, { alpha: f.alpha, minChange: f.minChange });
   const names = { a, b };
+  // The file first: a path that cannot be written is one line, not a table and then an error.
+  if (f.markdown) writeFileSync(f.markdown, compareMarkdown(c, names));
   if (f.json) process.stdout.write(`${JSON.stringify(c, null, 2)}\n`);
   else process.stdout.write(`${compareText(c, names)}\n`);
-  if (f.markdown) writeFileSync(f.markdown, compareMarkdown(c, names));
   if (c.levels.length === 0) {
     process.stderr.write(
       "streamslo: the two runs have no level in common (compare matches levels like c=4 or rate=2)\n",

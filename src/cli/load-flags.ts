@@ -5,9 +5,15 @@ import { UsageError } from "./exit-codes.js";
  * Closed loop: each user sends when its last answer ends, so there are no arrivals to shape, and
  * flags that shape them would be ignored.
  */
-export function refuseOpenLoopFlags(f: { arrivals?: string; rampUp: number; maxConcurrency?: number }): void {
+export function refuseOpenLoopFlags(f: {
+  arrivals?: string;
+  burstiness?: number;
+  rampUp: number;
+  maxConcurrency?: number;
+}): void {
   const openLoopOnly = [
     f.arrivals !== undefined && "--arrivals",
+    f.burstiness !== undefined && f.burstiness !== 1 && "--burstiness",
     f.rampUp > 0 && "--ramp-up",
     f.maxConcurrency !== undefined && "--max-concurrency",
   ].filter(Boolean);

@@ -6,7 +6,55 @@ interface Rule {
   options: string[];
   needs?: string;
   without?: string;
+  /** What the options act on, when `without` is given: "a run folder", "the embedded simulator". */
+  actsOn?: string;
+  /** Acts only when this option has one of these values. */
+  needsValue?: { option: string; values: string[] };
 }
+
+/** The embedded simulator's shape: with --url there is no simulator to shape. */
+const SIM_OPTIONS = [
+  "simPreset",
+  "simSeed",
+  "simModel",
+  "simApiKey",
+  "simSlots",
+  "simKvTokens",
+  "simDecodeMs",
+  "simDecodeMsPerSeq",
+  "simTokensPerChunk",
+  "fault5xx",
+  "faultDrop",
+  "faultStall",
+  "stallMs",
+  "faultSlowFirstByte",
+  "slowFirstByteMs",
+  "faultInbandError",
+  "simRtf",
+  "simRtfPerStream",
+  "simSttWer",
+  "simSttPartialMs",
+  "simSttFinalMs",
+];
+
+/** Request options of bench and probe alike. */
+const REQUEST_RULES: Rule[] = [
+  { options: SIM_OPTIONS, without: "url", actsOn: "the embedded simulator" },
+  { options: ["stallMs"], needs: "faultStall" },
+  { options: ["slowFirstByteMs"], needs: "faultSlowFirstByte" },
+  { options: ["datasetFormat"], needs: "dataset" },
+  { options: ["ignoreEos"], needs: "outputTokens" },
+];
+
+const STT = ["adapter", "audio", "frameMs", "reference", "referenceFile", "language", "finalIdleMs"];
+const TTS = ["ttsText", "voice", "ttsFormat", "ttsSampleRate", "ttsBufferMs"];
+const TARGETS = [
+  "targetFirstPartialMs",
+  "targetFinalMs",
+  "targetRtf",
+  "targetFirstAudioMs",
+  "targetDropRate",
+];
 
 /** Given alone, these options would be ignored in silence, and the user would think they took. */
 const RULES: Record<string, Rule[]> = {
@@ -16,10 +64,15 @@ const RULES: Record<string, Rule[]> = {
       needs: "findCapacity",
     },
     { options: ["sweepLevels", "sweepMaxConcurrency"], needs: "sweep" },
+    ...REQUEST_RULES,
+    { options: STT, needsValue: { option: "protocol", values: ["stt-ws"] } },
+    { options: TTS, needsValue: { option: "protocol", values: ["tts-http"] } },
+    { options: [...TARGETS, "gate"], needsValue: { option: "protocol", values: ["stt-ws", "tts-http"] } },
   ],
+  probe: REQUEST_RULES,
   budget: [
     { options: ["range", "step"], needs: "prometheus" },
-    { options: ["timeScale"], without: "prometheus" },
+    { options: ["timeScale"], without: "prometheus", actsOn: "a run folder" },
   ],
   report: [{ options: ["timeScale"], needs: "slo" }],
 };
@@ -46,7 +99,15 @@ export function refuseIdleOptions(cmd: Command): void {
     if (rule.without !== undefined && given(cmd, rule.without)) {
       const apply = idle.length === 1 ? "applies" : "apply";
       throw new UsageError(
-        `${names} ${apply} to a run folder, not to ${flag(cmd, rule.without)}: drop ${drop}`,
+        `${names} ${apply} to ${rule.actsOn ?? "another mode"}, not to ${flag(cmd, rule.without)}: drop ${drop}`,
+      );
+    }
+    const v = rule.needsValue;
+    if (v !== undefined && !v.values.includes(String(cmd.getOptionValue(v.option)))) {
+      const act = idle.length === 1 ? "acts" : "act";
+      const values = v.values.join(" or ");
+      throw new UsageError(
+        `${names} ${act} only with ${flag(cmd, v.option)} ${values}: add it, or drop ${drop}`,
       );
     }
   }

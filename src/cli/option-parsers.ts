@@ -51,7 +51,14 @@ export function positiveNumberList(value: string): number[] {
   if (out.some((n) => !Number.isFinite(n) || n <= 0)) {
     throw new InvalidArgumentError("expected comma-separated numbers above 0, e.g. 0.5,1,2.");
   }
-  return out;
+  return distinct(out);
+}
+
+/** Levels are named by their value (c=4, rate=2): two alike could not be told apart in any output. */
+function distinct(levels: number[]): number[] {
+  const seen = levels.find((n, i) => levels.indexOf(n) !== i);
+  if (seen !== undefined) throw new InvalidArgumentError(`${seen} is given twice; each level once.`);
+  return levels;
 }
 
 export function positiveNumber(value: string): number {
@@ -92,7 +99,7 @@ export function positiveIntList(value: string): number[] {
   if (parts.length === 0 || out.some((n) => !Number.isInteger(n) || n < 1)) {
     throw new InvalidArgumentError("expected comma-separated whole numbers of at least 1, e.g. 1,4,8.");
   }
-  return out;
+  return distinct(out);
 }
 
 export function jsonObject(value: string): Record<string, unknown> {

@@ -2,6 +2,9 @@ import { request } from "undici";
 
 export class PrometheusError extends Error {}
 
+/** Prometheus answered, and refused the query itself: a question to change, not a server to reach. */
+export class PrometheusQueryError extends PrometheusError {}
+
 interface ApiResponse {
   status: string;
   error?: string;
@@ -31,7 +34,7 @@ async function call(
     throw new PrometheusError(`${base} is not a Prometheus API (HTTP ${res.statusCode}, not JSON)`);
   }
   if (doc.status !== "success")
-    throw new PrometheusError(`Prometheus rejected the query: ${doc.error ?? res.statusCode}`);
+    throw new PrometheusQueryError(`Prometheus rejected the query: ${doc.error ?? res.statusCode}`);
   return doc.data;
 }
 

@@ -51,6 +51,17 @@ export interface Objective {
 
 export class ObjectiveError extends Error {}
 
+/** Metrics that are shares of requests (0 to 1), so "%" applies and a value over 1 is a slip. */
+const SHARES = new Set<string>([
+  "goodput",
+  "success_rate",
+  "error_rate",
+  "drop_rate",
+  "quality_pass_rate",
+  "e2e_quality",
+  "fluidity",
+]);
+
 const LATENCY = new Set<string>([
   "ttft",
   "ttft_queued",
@@ -100,11 +111,20 @@ export function parseObjective(text: string, abortOnFail = false, abortAfter = 2
   } else if (agg) {
     throw new ObjectiveError(`objective "${text}": ${metric} is a single number; drop "${agg}"`);
   }
-  if (unit === "%") value /= 100;
-  else if (unit !== undefined) {
+  if (unit === "%") {
+    if (!SHARES.has(metric))
+      throw new ObjectiveError(
+        `objective "${text}": ${metric} is ${LATENCY.has(metric) ? "a time: write ms, s or us" : "not a share"}, not %`,
+      );
+    value /= 100;
+  } else if (unit !== undefined) {
     if (!LATENCY.has(metric)) throw new ObjectiveError(`objective "${text}": ${metric} takes no time unit`);
     value = unit === "s" ? value * 1000 : unit === "us" ? value / 1000 : value;
   }
+  if (SHARES.has(metric) && value > 1)
+    throw new ObjectiveError(
+      `objective "${text}": ${metric} is a share from 0 to 1: write ${value / 100} or ${value}%`,
+    );
   return {
     text: text.trim(),
     metric: metric as Objective["metric"],

@@ -189,6 +189,7 @@ function allowedKeys(p: PropertyKey[]): string {
 
 function describeExpected(p: PropertyKey[]): string {
   if (p[0] === "slos" && p[p.length - 1] === "threshold") return 'expected a duration like "300ms"';
+  if (p[0] === "window") return 'expected a whole number of days like "30d" or "28d"';
   if (p[0] === "objectives") return 'expected a string like "ttft p(95) < 300ms" or {threshold, abortOnFail}';
   return 'expected a duration like "300ms", "1.5s", "250us", or a number of milliseconds';
 }

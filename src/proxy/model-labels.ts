@@ -17,10 +17,12 @@ export class ModelLabels {
   }
 
   private readonly fixed: boolean;
+  private lastRefreshMs = Number.NEGATIVE_INFINITY;
 
   /** Learns the upstream's models from GET /v1/models (no-op with an allowlist). */
   async refresh(): Promise<void> {
     if (this.fixed) return;
+    this.lastRefreshMs = performance.now();
     try {
       const res = await request(`${this.upstream}/v1/models`, { headersTimeout: 3000, bodyTimeout: 3000 });
       const doc = (await res.body.json()) as { data?: { id?: unknown }[] };
@@ -37,9 +39,15 @@ export class ModelLabels {
    */
   label(model: unknown): string {
     if (model === undefined && this.known.size === 1) return this.known.values().next().value as string;
-    return typeof model === "string" && this.known.has(model) ? model : "other";
+    if (typeof model === "string" && this.known.has(model)) return model;
+    // A model not seen yet (the upstream was down at start, or has loaded a new one): ask again soon
+    // rather than label every request "other" until the next periodic refresh; at most every 5 s.
+    if (!this.fixed && performance.now() - this.lastRefreshMs > RETRY_MS) void this.refresh();
+    return "other";
   }
 }
+
+const RETRY_MS = 5000;
 
 const LLM_ROUTES = new Set(["/v1/chat/completions", "/v1/completions"]);
 const KNOWN_ROUTES = new Set([...LLM_ROUTES, "/v1/embeddings", "/v1/models", "/health", "/metrics"]);

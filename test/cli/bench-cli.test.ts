@@ -343,6 +343,21 @@ describe("bench on bad input: one line, a non-zero exit, nothing lost", () => {
         ["--sweep-levels", "3", "--sweep-max-concurrency", "8"],
         /--sweep-levels, --sweep-max-concurrency act only with --sweep: add it, or drop them/,
       ],
+      // Flags the rest of the line makes idle would be ignored in silence.
+      [
+        ["--url", "http://127.0.0.1:9/v1", "--fault-drop", "0.5", "--sim-preset", "fast"],
+        /--sim-preset, --fault-drop apply to the embedded simulator, not to --url: drop them/,
+      ],
+      [["--stall-ms", "10"], /--stall-ms acts only with --fault-stall/],
+      [["--dataset-format", "jsonl"], /--dataset-format acts only with --dataset/],
+      [["--no-ignore-eos"], /--no-ignore-eos acts only with --output-tokens/],
+      [["-c", "1", "--burstiness", "0.5"], /--burstiness shapes open-loop arrivals: add -r RATES/],
+      [["--audio", "x.wav"], /--audio acts only with --protocol stt-ws: add it, or drop it/],
+      [["--protocol", "stt-ws", "--voice", "x"], /--voice acts only with --protocol tts-http/],
+      [["--gate"], /--gate acts only with --protocol stt-ws or tts-http/],
+      // Levels are named by their value: two alike could not be told apart.
+      [["-c", "2,2"], /argument '2,2' is invalid\. 2 is given twice; each level once/],
+      [["-r", "1,1"], /argument '1,1' is invalid\. 1 is given twice/],
     ];
     for (const [args, message] of cases) {
       const r = await runCli(["bench", "-n", "1", "--out", tempDir(), ...args], {}, 30_000);

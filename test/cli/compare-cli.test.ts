@@ -47,6 +47,14 @@ describe("streamslo compare", () => {
     assert.match(r.stdout, /A p50\s+B p50\s+change\s+A p95\s+B p95/);
     const same = await runCli(["compare", a, a, "--fail-on-regression"]);
     assert.equal(same.code, 0, same.stdout);
+    // A --markdown path that cannot be written is one line, before any table.
+    const nowhere = await runCli(["compare", a, a, "--markdown", join(tempDir(), "no-such", "x.md")]);
+    assert.equal(nowhere.code, 2);
+    assert.equal(nowhere.stdout, "");
+    assert.match(
+      nowhere.stderr,
+      /^streamslo: cannot use .*x\.md: no such file or folder \(ENOENT\); check the path\n$/,
+    );
   });
 
   it("a folder that is not a run exits 2 with one line", async () => {

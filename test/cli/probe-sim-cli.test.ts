@@ -79,6 +79,15 @@ describe("streamslo probe", () => {
     assert.equal(r.code, 3);
     assert.match(r.stderr, /cannot reach http:\/\/localhost:9\/v1/);
   });
+
+  it("refuses simulator faults with --url (there is no simulator to fault), exit 2", async () => {
+    const r = await runCli(["probe", "--url", "http://localhost:9/v1", "--fault-drop", "1"]);
+    assert.equal(r.code, 2);
+    assert.match(
+      r.stderr,
+      /^streamslo: --fault-drop applies to the embedded simulator, not to --url: drop it\n$/,
+    );
+  });
 });
 
 describe("streamslo sim", () => {

@@ -36,6 +36,18 @@ describe("objectives", () => {
     assert.throws(() => parseObjective("goodput p(95) > 1"), /single number/);
     assert.throws(() => parseObjective("ttft p(95) about 3"), /METRIC \[p\(N\)/);
     assert.throws(() => parseObjective("goodput > 2ms"), /takes no time unit/);
+    assert.throws(() => parseObjective("ttft p(95) < 1%"), /ttft is a time: write ms, s or us, not %/);
+    assert.throws(
+      () => parseObjective("request_throughput > 5%"),
+      /request_throughput is not a share, not %/,
+    );
+    assert.throws(
+      () => parseObjective("goodput >= 95"),
+      /goodput is a share from 0 to 1: write 0\.95 or 95%/,
+    );
+    assert.throws(() => parseObjective("error_rate < 150%"), /error_rate is a share from 0 to 1/);
+    assert.equal(parseObjective("fluidity avg >= 90%").value, 0.9);
+    assert.equal(parseObjective("success_rate == 1").value, 1);
   });
 });
 
@@ -78,6 +90,7 @@ objectives:
     );
     bad("request: [\n", /slo\.yaml line \d+: not valid YAML/);
     bad("request:\n  output:\n    regex: '(('\n", /request\.output\.regex:/);
+    bad("window: 720h\nslos: []\n", /slo\.yaml: window: expected a whole number of days like "30d"/);
   });
 });
 

@@ -5,12 +5,14 @@ import { simParams } from "../../src/sim/presets.js";
 import { startSimServer } from "../../src/sim/sim-server.js";
 
 describe("proxy model labels", () => {
-  it("learns the upstream's models; a request naming none takes the only one, an unknown name is other", async () => {
+  it("learns the upstream's models, again on a miss; a request naming none takes the only one, an unknown name is other", async () => {
     const sim = await startSimServer(simParams("fast"));
     try {
       const learned = new ModelLabels(undefined, sim.origin);
-      assert.equal(learned.label("streamslo-sim"), "other", "nothing known before the first refresh");
-      await learned.refresh();
+      // Nothing known yet: the miss is labelled other and starts a refresh, so the next is right.
+      assert.equal(learned.label("streamslo-sim"), "other");
+      for (let i = 0; i < 100 && learned.label("streamslo-sim") === "other"; i++)
+        await new Promise((r) => setTimeout(r, 20));
       assert.equal(learned.label("streamslo-sim"), "streamslo-sim");
       assert.equal(learned.label(undefined), "streamslo-sim");
       assert.equal(learned.label("gpt-4o"), "other");

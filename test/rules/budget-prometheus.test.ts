@@ -114,6 +114,40 @@ describe("streamslo budget --prometheus (a real Prometheus with backfilled data)
     assert.ok(a.totals.consumed > 30 && a.totals.consumed < 36, `consumed ${a.totals.consumed}`);
     const text = await runCli(["budget", "--prometheus", url, "--slo", slo, "--range", "3h"]);
     assert.match(text.stdout, /^availability\s+page\s+1h\/5m\s+> 14\.4x\s+\+2h\d+m\.\.end$/m);
+    assert.match(text.stdout, /times are from the range's start, /);
+  });
+
+  it("takes a range in seconds, and refuses one Prometheus would return too many points of", async () => {
+    const slo = join(dir, "slo.yaml");
+    const short = await runCli([
+      "budget",
+      "--prometheus",
+      url,
+      "--slo",
+      slo,
+      "--range",
+      "90s",
+      "--step",
+      "15s",
+    ]);
+    assert.equal(short.code, 0, short.stderr);
+    assert.match(short.stdout, /^availability\s+99\.9%/m);
+    const dense = await runCli([
+      "budget",
+      "--prometheus",
+      url,
+      "--slo",
+      slo,
+      "--range",
+      "3d",
+      "--step",
+      "10s",
+    ]);
+    assert.equal(dense.code, 2, dense.stderr);
+    assert.match(
+      dense.stderr,
+      /25921 points, more than the 11000 Prometheus returns per query; use --step 24s or more/,
+    );
   });
 
   it("an SLI without series says so instead of a spotless budget", async () => {

@@ -16,6 +16,8 @@ export interface BudgetTextOptions {
   period?: string;
   /** run.json's started_at, shown so relative times can be placed on the wall clock. */
   startedAt?: string;
+  /** What startedAt is the start of: "the run's start" (default) or "the range's start" (Prometheus). */
+  origin?: string;
 }
 
 const UNITS: [string, number][] = [
@@ -133,7 +135,7 @@ export function budgetText(results: readonly SloBudget[], opts: BudgetTextOption
   const period = opts.period ?? (first ? promDuration(first.periodMs) : "the period");
   let head = `error budget over ${period}`;
   if (first && first.timeScale !== 1) head += `, run replayed ${first.timeScale}x slower`;
-  if (opts.startedAt) head += `; times are from the run's start, ${opts.startedAt}`;
+  if (opts.startedAt) head += `; times are from ${opts.origin ?? "the run's start"}, ${opts.startedAt}`;
   out.push(head, "", ...table(HEADER, results.map(summaryRow), 1));
   const alerts = results.flatMap(alertRows);
   if (alerts.length > 0) {

@@ -51,5 +51,6 @@ export function errorBudget(objective: number): number {
 export function promDuration(ms: number): string {
   if (ms % DAY_MS === 0) return `${ms / DAY_MS}d`;
   if (ms % HOUR_MS === 0) return `${ms / HOUR_MS}h`;
-  return `${ms / MINUTE_MS}m`;
+  if (ms % MINUTE_MS === 0) return `${ms / MINUTE_MS}m`;
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${Math.round(ms)}ms`;
 }
