@@ -49,6 +49,8 @@ describe("streamslo budget --prometheus (a real Prometheus with backfilled data)
   let prom: ChildProcess | undefined;
   let url = "";
   const dir = tempDir();
+  const budgetOver = (slo: string, range: string, step: string, ...more: string[]) =>
+    runCli(["budget", "--prometheus", url, "--slo", slo, "--range", range, "--step", step, ...more]);
 
   before(async () => {
     backfill(dir, Math.floor(Date.now() / 1000));
@@ -86,18 +88,7 @@ describe("streamslo budget --prometheus (a real Prometheus with backfilled data)
       slo,
       "service: chat\nslos:\n  - name: availability\n    sli: availability\n    objective: 99.9\n",
     );
-    const r = await runCli([
-      "budget",
-      "--prometheus",
-      url,
-      "--slo",
-      slo,
-      "--range",
-      "3h",
-      "--step",
-      "1m",
-      "--json",
-    ]);
+    const r = await budgetOver(slo, "3h", "1m", "--json");
     assert.equal(r.code, 0, r.stderr);
     const [a] = JSON.parse(r.stdout);
     // 3 h at 10/s = 108,000 requests; 3,600 s x 1/s = 3,600 of them bad (increase() extrapolates a little).
@@ -119,30 +110,10 @@ describe("streamslo budget --prometheus (a real Prometheus with backfilled data)
 
   it("takes a range in seconds, and refuses one Prometheus would return too many points of", async () => {
     const slo = join(dir, "slo.yaml");
-    const short = await runCli([
-      "budget",
-      "--prometheus",
-      url,
-      "--slo",
-      slo,
-      "--range",
-      "90s",
-      "--step",
-      "15s",
-    ]);
+    const short = await budgetOver(slo, "90s", "15s");
     assert.equal(short.code, 0, short.stderr);
     assert.match(short.stdout, /^availability\s+99\.9%/m);
-    const dense = await runCli([
-      "budget",
-      "--prometheus",
-      url,
-      "--slo",
-      slo,
-      "--range",
-      "3d",
-      "--step",
-      "10s",
-    ]);
+    const dense = await budgetOver(slo, "3d", "10s");
     assert.equal(dense.code, 2, dense.stderr);
     assert.match(
       dense.stderr,
