@@ -55,7 +55,7 @@ export async function budgetCommand(dir: string | undefined, f: BudgetFlags): Pr
   if (f.prometheus) return budgetFromPrometheus(spec, f);
   if (dir === undefined)
     throw new UsageError("give a run folder, or --prometheus URL to read the SLIs from Prometheus");
-  const collector = new SliEventCollector(spec.slos);
+  const collector = new SliEventCollector(spec.slos, spec.request);
   let startedAt: string | undefined;
   try {
     const doc = readSummaryDocument(dir) as { started_at?: string };

@@ -49,7 +49,7 @@ export async function reportCommand(dir: string, f: ReportFlags): Promise<number
   }
   let input: ReportInput;
   const spec = f.slo ? productionSpec(f.slo, "--slo") : undefined;
-  const collector = spec ? new SliEventCollector(spec.slos) : undefined;
+  const collector = spec ? new SliEventCollector(spec.slos, spec.request) : undefined;
   try {
     input = await loadReportInput(dir, collector ? (r) => collector.add(r) : undefined);
   } catch (err) {

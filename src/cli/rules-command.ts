@@ -26,7 +26,7 @@ export function productionSpec(file: string, what = "the SLO file"): ProductionS
       `${file} has no "slos:" list; add production SLOs (see examples/slo-production.yaml)`,
     );
   }
-  return spec.production;
+  return { ...spec.production, request: spec.request };
 }
 
 function toYaml(doc: unknown): string {

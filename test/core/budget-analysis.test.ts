@@ -149,6 +149,22 @@ describe("SLI events from records", () => {
     assert.equal(c.events("own"), undefined);
   });
 
+  it("goodput is judged by the SLO file's per-request criteria when given, as the proxy judges it", () => {
+    const goodput = slo({ name: "goodput", sli: "goodput", objective: 0.95 });
+    // The run was benched without criteria (or with others): its own verdict said good.
+    const slow = record({ slo: { good: true, missed: [] } }); // TTFT 200 ms
+    assert.equal(classifyRecord(slow, goodput), "good");
+    assert.equal(classifyRecord(slow, goodput, { ttftMs: 150 }), "bad");
+    assert.equal(classifyRecord(slow, goodput, { ttftMs: 300 }), "good");
+    assert.equal(classifyRecord(slow, goodput, {}), "good", "no criteria: an ok answer is good");
+    assert.equal(classifyRecord(error, goodput, { ttftMs: 300 }), "bad");
+    // An output check needs the text, which this run did not keep: left out, not failed.
+    assert.equal(classifyRecord(slow, goodput, { ttftMs: 300, output: { contains: "x" } }), "good");
+    const c = new SliEventCollector([goodput], { ttftMs: 150 });
+    c.add(slow);
+    assert.deepEqual(c.events("goodput"), [{ timeMs: 1410, good: false, count: 1 }]);
+  });
+
   it("an ITL SLI counts every gap between chunks, as the rules' gap histogram does", () => {
     // gaps of 50 and 150 ms: one good and one bad event at 100 ms; a request-level verdict would be bad
     const itl = slo({ name: "itl", sli: "latency", metric: "itl", thresholdS: 0.1, objective: 0.99 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseDurationMs } from "../duration.js";
+import type { RequestCriteria } from "../slo-spec.js";
 import { DAY_MS, promDuration, WORKBOOK_WINDOWS } from "./burn-rate.js";
 
 export const SLI_KINDS = ["availability", "drops", "latency", "goodput", "ratio"] as const;
@@ -95,6 +96,8 @@ export interface ProductionSpec {
   /** Exact label matchers on every series of a vllm source (its series know no service). */
   selector: Record<string, string>;
   slos: ProductionSlo[];
+  /** The SLO file's per-request criteria: what a goodput SLI judges each request by. */
+  request?: RequestCriteria;
 }
 
 export class ProductionSpecError extends Error {}

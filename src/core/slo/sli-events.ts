@@ -1,6 +1,8 @@
 import { isClientFault } from "../outcome.js";
 import type { RequestRecord } from "../record.js";
 import { requestMetrics } from "../request-metrics.js";
+import { judgeRequest } from "../request-slo.js";
+import type { RequestCriteria } from "../slo-spec.js";
 import type { ProductionSlo } from "./production-spec.js";
 
 /** How one record counts for one SLI: a good event, a bad one, or not at all. */
@@ -47,7 +49,11 @@ function latencyMs(rec: RequestRecord, metric: NonNullable<ProductionSlo["metric
  * (ratio SLIs), so the caller can say so instead of reporting a spotless budget. Only measured
  * requests count; requests cut short by the run's own interruption say nothing about the endpoint.
  */
-export function classifyRecord(rec: RequestRecord, slo: ProductionSlo): SliVerdict | undefined {
+export function classifyRecord(
+  rec: RequestRecord,
+  slo: ProductionSlo,
+  criteria?: RequestCriteria,
+): SliVerdict | undefined {
   if (!computableOffline(slo)) return undefined;
   if (rec.phase !== "measure" || rec.error?.code === "aborted") return "none";
   // A wrong request (4xx other than 429) says nothing about the service: no SLI counts it.
@@ -59,7 +65,7 @@ export function classifyRecord(rec: RequestRecord, slo: ProductionSlo): SliVerdi
       // A request that never started streaming cannot be dropped: availability counts it.
       return rec.outcome === "incomplete" ? "bad" : rec.outcome === "ok" ? "good" : "none";
     case "goodput":
-      return (rec.slo?.good ?? rec.outcome === "ok") ? "good" : "bad";
+      return goodputVerdict(rec, criteria) ? "good" : "bad";
     case "latency": {
       if (rec.outcome !== "ok") return "none";
       const v = latencyMs(rec, slo.metric as NonNullable<ProductionSlo["metric"]>);
@@ -71,6 +77,17 @@ export function classifyRecord(rec: RequestRecord, slo: ProductionSlo): SliVerdi
     default:
       return undefined;
   }
+}
+
+/**
+ * Goodput as the proxy judges it: by the SLO file's per-request criteria when given, else by the
+ * verdict the run recorded (its own --slo), else by its outcome. An output check needs the answer's
+ * text, which a run keeps only when it had such a check itself: without it, that criterion is left out.
+ */
+function goodputVerdict(rec: RequestRecord, criteria?: RequestCriteria): boolean {
+  if (criteria === undefined) return rec.slo?.good ?? rec.outcome === "ok";
+  const judged = rec.text === undefined && criteria.output ? { ...criteria, output: undefined } : criteria;
+  return judgeRequest(rec, judged).good;
 }
 
 /** Good and bad events one record adds to an SLI. */
@@ -85,8 +102,12 @@ export interface SliCounts {
  * inter_token_latency_seconds) holds one observation per gap between content chunks. Undefined for
  * SLIs records cannot answer (ratio).
  */
-export function recordEvents(rec: RequestRecord, slo: ProductionSlo): SliCounts | undefined {
-  const v = classifyRecord(rec, slo);
+export function recordEvents(
+  rec: RequestRecord,
+  slo: ProductionSlo,
+  criteria?: RequestCriteria,
+): SliCounts | undefined {
+  const v = classifyRecord(rec, slo, criteria);
   if (v === undefined) return undefined;
   if (v === "none") return { good: 0, bad: 0 };
   if (slo.sli !== "latency" || slo.metric !== "itl")
@@ -110,7 +131,11 @@ export function eventTimeMs(rec: RequestRecord): number {
 export class SliEventCollector {
   private readonly streams = new Map<string, SliEvent[]>();
 
-  constructor(readonly slos: readonly ProductionSlo[]) {
+  /** criteria: the SLO file's per-request criteria, which goodput is judged by (as the proxy does). */
+  constructor(
+    readonly slos: readonly ProductionSlo[],
+    private readonly criteria?: RequestCriteria,
+  ) {
     for (const s of slos) if (computableOffline(s)) this.streams.set(s.name, []);
   }
 
@@ -118,7 +143,7 @@ export class SliEventCollector {
     for (const s of this.slos) {
       const events = this.streams.get(s.name);
       if (!events) continue;
-      const c = recordEvents(rec, s);
+      const c = recordEvents(rec, s, this.criteria);
       if (!c) continue;
       const timeMs = eventTimeMs(rec);
       if (c.good > 0) events.push({ timeMs, good: true, count: c.good });
