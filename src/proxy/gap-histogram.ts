@@ -35,12 +35,7 @@ export class GapHistogram {
   /** Records each gap between consecutive times (ms) in seconds. */
   observeGaps(labels: Labels, timesMs: readonly number[]): void {
     if (timesMs.length < 2) return;
-    const key = Object.entries(labels).join("\n");
-    let s = this.series.get(key);
-    if (!s) {
-      s = { labels: { ...labels }, counts: new Array(this.bounds.length + 1).fill(0), sum: 0, count: 0 };
-      this.series.set(key, s);
-    }
+    const s = this.seriesOf(labels);
     const bounds = this.bounds;
     for (let i = 1; i < timesMs.length; i++) {
       const gap = ((timesMs[i] as number) - (timesMs[i - 1] as number)) / 1000;
@@ -50,6 +45,21 @@ export class GapHistogram {
       s.sum += gap;
       s.count++;
     }
+  }
+
+  /** Makes the series at 0, so a rate() over it counts its first gaps. */
+  zero(labels: Labels): void {
+    this.seriesOf(labels);
+  }
+
+  private seriesOf(labels: Labels): Series {
+    const key = Object.entries(labels).join("\n");
+    let s = this.series.get(key);
+    if (!s) {
+      s = { labels: { ...labels }, counts: new Array(this.bounds.length + 1).fill(0), sum: 0, count: 0 };
+      this.series.set(key, s);
+    }
+    return s;
   }
 
   /** The values in prom-client's shape: cumulative buckets with `le`, then _sum and _count. */

@@ -37,6 +37,11 @@ export class ModelLabels {
    * A request that names no model is served the upstream's only model, when it has one (llama.cpp,
    * a single-model vLLM), so it takes that label; with several, which one answers is unknown.
    */
+  /** Every label value a generation can get: the known models and "other". */
+  get values(): string[] {
+    return [...this.known, "other"];
+  }
+
   label(model: unknown): string {
     if (model === undefined && this.known.size === 1) return this.known.values().next().value as string;
     if (typeof model === "string" && this.known.has(model)) return model;
@@ -49,7 +54,7 @@ export class ModelLabels {
 
 const RETRY_MS = 5000;
 
-const LLM_ROUTES = new Set(["/v1/chat/completions", "/v1/completions"]);
+export const LLM_ROUTES: ReadonlySet<string> = new Set(["/v1/chat/completions", "/v1/completions"]);
 const KNOWN_ROUTES = new Set([...LLM_ROUTES, "/v1/embeddings", "/v1/models", "/health", "/metrics"]);
 
 /** The route label: a known path, or "other" (never the raw path: unbounded). */

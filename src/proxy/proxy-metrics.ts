@@ -15,6 +15,25 @@ const LABELS = [SERVICE_LABEL, MODEL_LABEL, ROUTE_LABEL] as const;
 type Labels = Record<(typeof LABELS)[number], string>;
 
 /**
+ * Outcome and status pairs the SLI rules count, made at 0 for every model and route: a series born
+ * at its first value hides that value from rate() and increase(), so a first burst of errors of a
+ * kind not seen before would reach no alert. Other statuses (a rare 5xx) are born at first use.
+ */
+const PRIMED_OUTCOMES: readonly (readonly [string, string])[] = [
+  ["ok", "200"],
+  ["upstream_drop", "200"],
+  ["upstream_error", "500"],
+  ["upstream_error", "502"],
+  ["upstream_error", "503"],
+  ["upstream_error", "504"],
+  ["timeout", "504"],
+  ["rejected", "429"],
+  ["rejected", "503"],
+  ["client_disconnect", "0"],
+  ["client_disconnect", "200"],
+];
+
+/**
  * The proxy's Prometheus metrics (names and buckets in core/slo/conventions.ts, shared with the
  * rules and dashboards). Histograms carry trace_id exemplars when scraped as OpenMetrics.
  */
@@ -32,6 +51,9 @@ export class ProxyMetrics {
   readonly sloTotal: Counter<string>;
   private active = 0;
   private peak = 0;
+  private readonly primed = new Set<string>();
+  /** The goodput criteria the proxy counts (all, ttft, ...), made at 0 with the rest. */
+  criteria: readonly string[] = ["all"];
   /** Scrapes in turn: the format is the registry's state while one is rendered. */
   private rendering: Promise<unknown> = Promise.resolve();
 
@@ -142,7 +164,23 @@ export class ProxyMetrics {
   }
 
   labels(model: string, route: string): Labels {
-    return { [SERVICE_LABEL]: this.service, [MODEL_LABEL]: model, [ROUTE_LABEL]: route } as Labels;
+    const labels = { [SERVICE_LABEL]: this.service, [MODEL_LABEL]: model, [ROUTE_LABEL]: route } as Labels;
+    if (model !== "none") this.prime(labels);
+    return labels;
+  }
+
+  /** Makes an LLM model and route's SLI series at 0 (once), before their first event. */
+  prime(labels: Labels): void {
+    const key = `${labels[MODEL_LABEL]}\n${labels[ROUTE_LABEL]}`;
+    if (this.primed.has(key)) return;
+    this.primed.add(key);
+    for (const [outcome, status] of PRIMED_OUTCOMES) this.requests.inc({ ...labels, outcome, status }, 0);
+    for (const criterion of this.criteria) {
+      this.sloGood.inc({ ...labels, criterion }, 0);
+      this.sloTotal.inc({ ...labels, criterion }, 0);
+    }
+    for (const h of [this.ttft, this.tpot, this.e2e]) h.zero(labels);
+    this.itl.zero(labels);
   }
 
   streamStarted(): void {

@@ -20,9 +20,9 @@ import { judgeRequest } from "../core/request-slo.js";
 import type { PROXY_OUTCOMES } from "../core/slo/conventions.js";
 import { LiveBurn } from "../core/slo/live-burn.js";
 import { computableOffline, recordEvents } from "../core/slo/sli-events.js";
-import type { SloSpec } from "../core/slo-spec.js";
+import type { RequestCriteria, SloSpec } from "../core/slo-spec.js";
 import { StreamAccumulator, summarizeCompletion } from "../core/stream-accumulator.js";
-import { isLlmRoute, ModelLabels, routeLabel } from "./model-labels.js";
+import { isLlmRoute, LLM_ROUTES, ModelLabels, routeLabel } from "./model-labels.js";
 import { ProxyMetrics } from "./proxy-metrics.js";
 import { RequestLog } from "./request-log.js";
 import { createTracing, type ProxyTracing, SpanStatusCode, type TracedRequest } from "./tracing.js";
@@ -143,6 +143,7 @@ export class StreamsloProxy {
   private inFlightAll = 0;
 
   private readonly liveBurn?: LiveBurn;
+  private readonly criteria: RequestCriteria;
 
   constructor(readonly o: ProxyOptions) {
     this.upstream = new URL(o.upstream);
@@ -153,6 +154,13 @@ export class StreamsloProxy {
     this.models = new ModelLabels(o.models, this.upstream.origin);
     this.log = new RequestLog(o.logFile);
     this.tracing = o.tracing ?? createTracing(o.service, o.otlpEndpoint);
+    this.criteria = o.slo?.request ?? {};
+    this.metrics.criteria = [
+      "all",
+      ...Object.entries(this.criteria)
+        .filter(([, v]) => v !== undefined)
+        .map(([k]) => k.replace(/Ms$/, "")),
+    ];
     const production = o.slo?.production;
     const slos = production?.slos.filter(computableOffline) ?? [];
     if (production && slos.length > 0) {
@@ -163,6 +171,8 @@ export class StreamsloProxy {
 
   async start(): Promise<{ url: string; adminUrl: string }> {
     await this.models.refresh();
+    for (const model of this.models.values)
+      for (const route of LLM_ROUTES) this.metrics.prime(this.metrics.labels(model, route));
     this.refreshTimer = setInterval(() => void this.models.refresh(), 60_000);
     this.refreshTimer.unref();
     this.server = createServer({ maxHeaderSize: this.o.maxHeaderBytes }, (req, res) => this.handle(req, res));
@@ -417,8 +427,7 @@ export class StreamsloProxy {
     labels: ReturnType<ProxyMetrics["labels"]>,
   ): void {
     if (outcome === "client_disconnect" || outcome === "client_error") return;
-    const criteria = this.o.slo?.request ?? {};
-    const judged = judgeRequest(rec, criteria);
+    const judged = judgeRequest(rec, this.criteria);
     if (this.liveBurn) {
       rec.slo = judged;
       const now = this.clock.now();
@@ -427,13 +436,7 @@ export class StreamsloProxy {
         if (c) this.liveBurn.recordCounts(slo.name, c.good, c.bad, now);
       }
     }
-    const names = [
-      "all",
-      ...Object.keys(criteria)
-        .filter((k) => (criteria as Record<string, unknown>)[k] !== undefined)
-        .map((k) => k.replace(/Ms$/, "")),
-    ];
-    for (const c of names) {
+    for (const c of this.metrics.criteria) {
       this.metrics.sloTotal.inc({ ...labels, criterion: c });
       const good = c === "all" ? judged.good : rec.outcome === "ok" && !judged.missed.includes(c);
       if (good) this.metrics.sloGood.inc({ ...labels, criterion: c });

@@ -193,6 +193,33 @@ function sseBody(seed: number): { pieces: Buffer[]; splitChars: number } {
 
 // a regression that leaves a stream stuck fails here, instead of hanging the run
 describe("streamslo proxy", { timeout: 60_000 }, () => {
+  it("makes the SLI series at 0 before the first request, so rate() sees every first event", async () => {
+    const upstream = await startScheduledServer(() => ({ writes: evenStream(3, 1, 3) }));
+    onCleanup(upstream.close);
+    const p = await startProxy(upstream.origin);
+    onCleanup(p.stop);
+    const m = await scrape(p.adminUrl);
+    // Every model label a generation can get (the allowlist's and "other"), on either LLM route.
+    for (const model of ["streamslo-sim", "other"]) {
+      for (const route of ["/v1/chat/completions", "/v1/completions"]) {
+        const at = `service="proxy-test",model="${model}",route="${route}"`;
+        for (const [outcome, status] of [
+          ["ok", "200"],
+          ["upstream_drop", "200"],
+          ["upstream_error", "502"],
+          ["timeout", "504"],
+          ["rejected", "429"],
+        ]) {
+          const series = `${PROXY_METRICS.requests}{${at},outcome="${outcome}",status="${status}"} 0`;
+          assert.ok(m.includes(`\n${series}\n`), series);
+        }
+        assert.ok(m.includes(`${PROXY_METRICS.ttft}_count{${at}} 0`), `ttft ${at}`);
+        assert.ok(m.includes(`${PROXY_METRICS.itl}_count{${at}} 0`), `itl ${at}`);
+        assert.ok(m.includes(`${PROXY_METRICS.sloGood}{${at},criterion="all"} 0`), `goodput ${at}`);
+      }
+    }
+  });
+
   it("relays SSE byte for byte to 32 concurrent clients", async () => {
     const wrote = new Map<string, string>();
     let splitChars = 0;
@@ -613,7 +640,7 @@ describe("streamslo proxy", { timeout: 60_000 }, () => {
       );
       const after = await scrape(q.adminUrl);
       assert.equal(metric(after, "streamslo_stream_breaks_total", { cause: "timeout" }), 1);
-      assert.doesNotMatch(after, /outcome="timeout"/);
+      assert.equal(metric(after, PROXY_METRICS.requests, { outcome: "timeout" }), 0);
     });
 
     it("survives malformed requests", async () => {
