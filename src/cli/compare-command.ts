@@ -1,5 +1,6 @@
-import { writeFileSync } from "node:fs";
-import { compareRuns } from "../core/run-compare.js";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { compareRuns, workloadDifferences } from "../core/run-compare.js";
 import { compareMarkdown, compareText } from "../output/compare-text.js";
 import { RunReadError, readRun } from "../output/run-reader.js";
 import { EXIT, UsageError } from "./exit-codes.js";
@@ -23,6 +24,11 @@ export async function compareCommand(a: string, b: string, f: CompareFlags): Pro
   }
   const [ra, rb] = runs as [(typeof runs)[0], (typeof runs)[0]];
   const c = compareRuns(ra, rb, { alpha: f.alpha, minChange: f.minChange });
+  const differ = workloadDifferences(runConfig(a), runConfig(b));
+  if (differ.length > 0)
+    process.stderr.write(
+      `streamslo: the runs asked different things (${differ.join(", ")}): a change may be the workload's, not the endpoint's\n`,
+    );
   const names = { a, b };
   // The file first: a path that cannot be written is one line, not a table and then an error.
   if (f.markdown) writeFileSync(f.markdown, compareMarkdown(c, names));
@@ -35,4 +41,17 @@ export async function compareCommand(a: string, b: string, f: CompareFlags): Pro
     return EXIT.usage;
   }
   return f.failOnRegression && c.counts.regression > 0 ? EXIT.sloFailed : EXIT.ok;
+}
+
+/** run.json's config (bench's flags, plus the model it asked for); empty when the file is missing. */
+function runConfig(dir: string): Record<string, unknown> {
+  try {
+    const doc = JSON.parse(readFileSync(join(dir, "run.json"), "utf8")) as {
+      config?: Record<string, unknown>;
+      endpoint?: { model?: unknown };
+    };
+    return { ...doc.config, model: doc.endpoint?.model };
+  } catch {
+    return {}; // an older or hand-made run: nothing to compare, and no warning
+  }
 }

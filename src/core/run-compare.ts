@@ -206,3 +206,31 @@ export function compareRuns(a: RunInput, b: RunInput, options: CompareOptions = 
   for (const scenario of inB.keys()) if (!inA.has(scenario)) unmatched.push({ scenario, onlyIn: "B" });
   return { alpha, minChange, levels, unmatched, counts };
 }
+
+/** run.json config fields that shape what each request asks, as bench's flags name them. */
+const WORKLOAD_FIELDS = [
+  "api",
+  "stream",
+  "maxTokens",
+  "outputTokens",
+  "inputTokens",
+  "ignoreEos",
+  "dataset",
+  "prompt",
+  "promptFile",
+  "temperature",
+  "extraBody",
+  "model",
+] as const;
+
+/**
+ * Where two runs asked different things of the endpoint ("--max-tokens 64 vs 96"): a change between
+ * them may then be the workload's, not the endpoint's. Inputs are run.json's config objects.
+ */
+export function workloadDifferences(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
+  const text = (v: unknown) => (v === undefined ? "unset" : typeof v === "string" ? v : JSON.stringify(v));
+  const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  return WORKLOAD_FIELDS.filter((k) => text(a[k]) !== text(b[k])).map(
+    (k) => `${flag(k)} ${text(a[k])} vs ${text(b[k])}`,
+  );
+}

@@ -32,6 +32,7 @@ describe("streamslo compare", () => {
     const md = join(tempDir(), "compare.md");
     const r = await runCli(["compare", a, slower, "--fail-on-regression", "--markdown", md]);
     assert.equal(r.code, 99, r.stdout + r.stderr);
+    assert.doesNotMatch(r.stderr, /asked different things/, "only the endpoint changed");
     assert.match(r.stdout, /regression/);
     assert.match(r.stdout, /Mann-Whitney U/);
     assert.match(readFileSync(md, "utf8"), /\| c=2 \|/);
@@ -54,6 +55,16 @@ describe("streamslo compare", () => {
     assert.match(
       nowhere.stderr,
       /^streamslo: cannot use .*x\.md: no such file or folder \(ENOENT\); check the path\n$/,
+    );
+  });
+
+  it("says when the two runs asked different things of the endpoint", async () => {
+    const a = await run(["--max-tokens", "32"]);
+    const b = await run(["--max-tokens", "48", "--no-stream"]);
+    const r = await runCli(["compare", a, b]);
+    assert.match(
+      r.stderr,
+      /^streamslo: the runs asked different things \(--stream true vs false, --max-tokens 32 vs 48\): a change may be the workload's, not the endpoint's$/m,
     );
   });
 
