@@ -19,7 +19,7 @@ export { type ChunkInfo, interpretChunk } from "./core/openai-chunk.js";
 export { classifyCompletion, classifyStream } from "./core/outcome.js";
 export { type PlaybackModel, playback } from "./core/playback.js";
 export type { ErrorCode, Outcome, RequestRecord } from "./core/record.js";
-export type { ReportInput, ReportLevel } from "./core/report/report-input.js";
+export type { ReportInput, ReportLevel, RunStopView } from "./core/report/report-input.js";
 export { reportMarkdown } from "./core/report/report-markdown.js";
 export { type RequestMetrics, requestMetrics } from "./core/request-metrics.js";
 export { judgeRequest } from "./core/request-slo.js";

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { RequestRecord } from "../core/record.js";
-import type { ReportInput, ReportLevel } from "../core/report/report-input.js";
+import type { ReportInput, ReportLevel, RunStopView } from "../core/report/report-input.js";
 import { TimelineSampler, TimeSeriesBuilder } from "../core/report/time-series.js";
 import { readSummaryDocument, streamRecords } from "./run-reader.js";
 
@@ -10,11 +10,59 @@ interface SummaryDoc {
   endpoint?: { url?: string; model?: string; api?: string; simulator?: unknown };
   levels: (ReportLevel["summary"] & {
     objectives?: ReportLevel["objectives"];
-    validity?: { valid: boolean };
+    validity?: { valid: boolean; reasons?: string[] };
     server?: ReportLevel["server"];
   })[];
   baseline?: ReportInput["baseline"] | null;
   capacity?: ReportInput["capacity"] | null;
+  interrupted?: boolean;
+  stop_reason?: StoppedBy | null;
+  config?: BenchConfig;
+}
+
+/** summary.json's stop_reason: one of bench's StopReason kinds. */
+interface StoppedBy {
+  kind: string;
+  level?: string;
+  errorRate?: number;
+  objective?: { objective?: string };
+  error?: { code?: string };
+}
+
+/** The flags of the run, as bench recorded them (defaults it applies later are absent). */
+interface BenchConfig {
+  concurrency?: number[];
+  rate?: number[];
+  sweep?: string;
+  findCapacity?: boolean;
+  n?: number;
+  duration?: number;
+}
+
+function stopOf(doc: SummaryDoc): RunStopView | undefined {
+  const s = doc.stop_reason;
+  // An older summary may carry the flag alone.
+  if (!s) return doc.interrupted ? { kind: "interrupted" } : undefined;
+  return {
+    kind: s.kind,
+    level: s.level,
+    errorRate: s.errorRate,
+    objective: s.objective?.objective,
+    errorCode: s.error?.code,
+  };
+}
+
+/** The levels bench was asked for, named as it names them (levelInfo); a sweep or search picks its own. */
+function plannedLevels(c: BenchConfig | undefined): string[] | undefined {
+  if (!c || c.sweep || c.findCapacity) return undefined;
+  if (c.rate) return c.rate.map((r) => `rate=${Number(r.toPrecision(4))}`);
+  return (c.concurrency ?? [1, 4, 8]).map((n) => `c=${n}`);
+}
+
+/** Measured requests asked of each level: -n, or bench's default 32; with --duration, n is only a cap. */
+function requestedN(c: BenchConfig | undefined): number | undefined {
+  if (!c || c.duration !== undefined) return undefined;
+  return c.n ?? 32;
 }
 
 /** Reads a run folder into everything the report is written from. */
@@ -42,10 +90,14 @@ export async function loadReportInput(
       summary: l,
       objectives: l.objectives ?? [],
       valid: l.validity?.valid ?? true,
+      invalidReasons: l.validity?.reasons,
       server: l.server ?? undefined,
     })),
     baseline: doc.baseline ?? undefined,
     capacity: doc.capacity ?? undefined,
+    stop: stopOf(doc),
+    planned: plannedLevels(doc.config),
+    requestedN: requestedN(doc.config),
     series: series.result(),
     timeline: timeline.result(),
   };

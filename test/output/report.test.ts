@@ -1,10 +1,15 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type Browser, chromium } from "playwright-core";
-import { sloStatement, sreBullets } from "../../src/core/report/endpoint-notes.js";
+import {
+  concurrencyEffect,
+  hypotheses,
+  sloStatement,
+  sreBullets,
+} from "../../src/core/report/endpoint-notes.js";
 import { fmtMs } from "../../src/core/report/numbers.js";
 import type { ReportLevel } from "../../src/core/report/report-input.js";
 import { loadReportInput } from "../../src/output/report-reader.js";
@@ -154,6 +159,164 @@ describe("streamslo report", () => {
       assert.doesNotMatch(text, /should be <=/);
       assert.match(sreBullets(spoiled).paragraphs.join(""), /No level held/);
     }
+  });
+
+  /** A copy of the run whose summary.json `edit` changed, and its report.md. */
+  async function editedReport(edit: (doc: typeof summary) => void): Promise<string> {
+    const copy = join(tempDir(), "run");
+    cpSync(dir, copy, { recursive: true });
+    const doc = structuredClone(summary);
+    edit(doc);
+    writeFileSync(join(copy, "summary.json"), JSON.stringify(doc));
+    const report = await runCli(["report", copy]);
+    assert.equal(report.code, 0, report.stderr);
+    return readFileSync(join(copy, "report.md"), "utf8");
+  }
+
+  function section(md: string, title: string): string {
+    return md.split(`## ${title}`)[1]?.split("\n## ")[0] ?? "";
+  }
+
+  it("says a run was stopped early, which level it cut and which never ran, and states no SLO on a cut level", async () => {
+    // Ctrl-C during c=4, 5 of its 16 requests measured: c=8 never ran.
+    const md = await editedReport((doc) => {
+      Object.assign(doc, { interrupted: true, stop_reason: { kind: "interrupted" } });
+      doc.levels = doc.levels.slice(0, 2);
+      doc.levels[1].n = 5;
+    });
+    const top = section(md, "Run stopped early");
+    assert.match(top, /This run was stopped early: it was interrupted \(Ctrl-C or SIGTERM\)/);
+    assert.match(
+      top,
+      /Concurrency 4 was cut short after 5 of its 16 requests, so it is not a complete measurement/,
+    );
+    assert.match(top, /Concurrency 8 never ran/);
+    assert.ok(md.indexOf("## Run stopped early") < md.indexOf("## SLO statement"), "at the top");
+    const slo = section(md, "SLO statement");
+    assert.match(slo, /should be <= [\d.]+ m?s at concurrency <= 1\.\*\*/);
+    assert.match(
+      slo,
+      /The next level, concurrency 4, is left out: it was cut short after 5 of its 16 requests/,
+    );
+    assert.match(slo, /The run was stopped early: it was interrupted .*; concurrency 8 never ran/);
+    assert.match(section(md, "How load changes wall time"), /concurrency 4 \(cut short: 5 requests\)/);
+    assert.match(
+      section(md, "For the SRE"),
+      /Plan for up to 1 concurrent stream per replica: the next load, concurrency 4, is left out/,
+    );
+
+    // Stopped during the first level: no SLO, and the levels that never ran named.
+    const input = await loadReportInput(dir);
+    const first = structuredClone(input);
+    first.levels = first.levels.slice(0, 1);
+    (first.levels[0] as ReportLevel).summary.n = 9;
+    first.stop = { kind: "interrupted" };
+    assert.match(
+      sloStatement(first).paragraphs[0] ?? "",
+      /^\*\*No SLO can be stated from this run: its lightest load, concurrency 1, was not measured in full/,
+    );
+    assert.match(
+      concurrencyEffect(first).paragraphs[0] ?? "",
+      /^Only one load level ran: the run was stopped early, before concurrency 4 and concurrency 8 could run/,
+    );
+    // A stop that came after the level had all its requests leaves it whole.
+    (first.levels[0] as ReportLevel).summary.n = 16;
+    assert.match(sloStatement(first).paragraphs[0] ?? "", /at concurrency <= 1\.\*\*/);
+  });
+
+  it("a run stopped by --max-error-rate: the stopped level did not hold, and the notes say why", async () => {
+    const out = tempDir();
+    const args = ["bench", "--sim-preset", "fast", "-c", "1,4", "-n", "40", "--baseline", "0"];
+    const bench = await runCli([
+      ...args,
+      "--fault-5xx",
+      "0.5",
+      "--max-error-rate",
+      "0.1",
+      "--out",
+      out,
+      "-q",
+    ]);
+    assert.equal(bench.code, 99, bench.stderr);
+    const run = join(out, readdirSync(out)[0] as string);
+    const report = await runCli(["report", run]);
+    assert.equal(report.code, 0, report.stderr);
+    const md = readFileSync(join(run, "report.md"), "utf8");
+    assert.match(
+      section(md, "Run stopped early"),
+      /stopped early: [\d.]+% of the requests at concurrency 1 failed, over --max-error-rate\.\*\* Concurrency 1 was stopped after \d+ of its 40 requests.* Concurrency 4 never ran/,
+    );
+    const slo = section(md, "SLO statement");
+    assert.match(slo, /even the lightest load tried, concurrency 1, did not hold/);
+    assert.match(
+      slo,
+      /At concurrency 1, it was stopped after \d+ of its 40 requests: [\d.]+% of the requests failed, over --max-error-rate/,
+    );
+  });
+
+  it("gives an invalid level's own validity reasons", async () => {
+    const lag = "client event loop lagged 31.0 ms at p99 (limit 20 ms): timings may be late by as much";
+    const md = await editedReport((doc) => {
+      doc.levels[1].validity = { ...doc.levels[1].validity, valid: false, reasons: [lag] };
+    });
+    const slo = section(md, "SLO statement");
+    assert.ok(
+      slo.includes(`The next level, concurrency 4, did not hold: its result is invalid: ${lag}`),
+      slo,
+    );
+    assert.doesNotMatch(slo, /the load asked of it was not held/);
+  });
+
+  it("hypotheses claim only what the numbers show", async () => {
+    const input = await loadReportInput(dir);
+    const with_ = (ttft: [number, number], tpot: [number, number], failed: [number, number]) => {
+      const r = structuredClone(input);
+      r.levels = r.levels.slice(0, 2);
+      const [a, b] = r.levels.map((l) => l.summary);
+      assert.ok(a && b);
+      [a.ttft_ms.p95, b.ttft_ms.p95] = ttft;
+      [a.tpot_ms.p50, b.tpot_ms.p50] = tpot;
+      [a.error, b.error] = failed;
+      b.errors_by_code = failed[1] > 0 ? { http_500: failed[1] } : {};
+      return (hypotheses(r).bullets ?? []).join("\n");
+    };
+    // TPOT barely moved: not decode batching, however TTFT grew.
+    const ttftOnly = with_([10, 18], [1, 1.1], [0, 0]);
+    assert.doesNotMatch(ttftOnly, /Decode batching/);
+    assert.match(
+      ttftOnly,
+      /Admission queueing dominates at high load: p95 TTFT grew 1.8x .* p50 TPOT grew only 1.1x/,
+    );
+    assert.match(
+      with_([10, 11], [1, 1.1], [0, 0]),
+      /Load has not yet slowed the endpoint: .*1.1x .*1.1x, both under 1.25x/,
+    );
+    assert.match(with_([10, 25], [1, 2], [0, 0]), /Decode batching is a main cost of load: p50 TPOT grew 2x/);
+    // Failures the lightest load already had are not load's doing.
+    const always = with_([10, 11], [1, 1.1], [6, 7]);
+    assert.doesNotMatch(always, /Failures appear under load/);
+    assert.match(
+      always,
+      /Failures occur at light load too, not only under load: 6 of 16 at concurrency 1, 7 of 16 at concurrency 4 failed/,
+    );
+    assert.match(
+      with_([10, 11], [1, 1.1], [0, 7]),
+      /Failures appear under load: 7 of 16 requests failed at concurrency 4 \(http_500 x7\), against 0 of 16 at concurrency 1/,
+    );
+  });
+
+  it("measures the level past the SLO against the lightest level, in the statement and the SRE bullets alike", async () => {
+    const r = structuredClone(await loadReportInput(dir));
+    const [c1, c4, c8] = r.levels.map((l) => l.summary);
+    assert.ok(c1 && c4 && c8);
+    for (const s of [c1, c4, c8]) Object.assign(s, { error: 0, incomplete: 0 });
+    for (const l of r.levels) l.valid = true;
+    [c1.wall_ms.p95, c4.wall_ms.p95, c8.wall_ms.p95] = [100, 120, 161];
+    const over = /p95 wall 161 ms, \+61% over the lightest level's 100 ms at concurrency 1/;
+    assert.match(sloStatement(r).paragraphs.join("\n"), over);
+    const scale = sreBullets(r).bullets?.[1] ?? "";
+    assert.match(scale, over);
+    assert.doesNotMatch(scale, /\+34%/);
   });
 
   it("renders report.html in headless Chromium, offline, with every chart drawn and no console errors", async () => {

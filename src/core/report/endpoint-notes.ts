@@ -1,11 +1,19 @@
+import type { LevelSummary } from "../level-aggregate.js";
 import { clientTtftBesideServer, firstChunkCaveat } from "../server-view.js";
 import { fmtMs, fmtNum, fmtPct, loadName, relChange, roundUpNice } from "./numbers.js";
 import type { ReportInput, ReportLevel } from "./report-input.js";
+import { type CutLevel, cutLevel, joinAnd, levelsNotRun, stopCause, stoppedEarly } from "./stopped-early.js";
 
 /** How far a level's p95 wall time may rise over the lightest level's and still count as "holding". */
 export const HOLD_MARGIN = 0.25;
 /** Headroom added to the measured p95 before rounding it into an SLO figure. */
 export const HEADROOM = 0.2;
+/**
+ * How much a latency must grow from the lightest level to the heaviest before a hypothesis blames
+ * it: below a quarter it is within the hold rule's own margin and the spread of a p50 or p95 over a
+ * few dozen requests, so nothing can be said to have grown.
+ */
+export const MATERIAL_GROWTH = 1.25;
 
 export interface Section {
   title: string;
@@ -30,24 +38,40 @@ function byLoad(levels: ReportLevel[]): ReportLevel[] {
   return [...ok(levels)].sort((a, b) => loadValue(a) - loadValue(b));
 }
 
+/** The level that ended the holding ones and why; `cut` when the user's stop cut it short. */
+interface HoldStop {
+  level: ReportLevel;
+  why: string;
+  cut: boolean;
+}
+
 /** Why a level does not hold, or undefined when it does. */
-function notHolding(l: ReportLevel, limitMs: number): string | undefined {
+function notHolding(l: ReportLevel, limitMs: number, cut?: CutLevel): string | undefined {
   const failed = l.summary.error + l.summary.incomplete;
-  if (!l.valid)
-    return "its result is invalid (the load asked of it was not held: see the run's validity warnings)";
+  if (l === cut?.level) return `it ${cut.why}`;
+  if (!l.valid) {
+    const reasons = l.invalidReasons ?? [];
+    return reasons.length > 0
+      ? `its result is invalid: ${reasons.join("; ")}`
+      : "its result is invalid (see the run's validity warnings)";
+  }
   if (failed > 0) return `${failed} of its ${l.summary.n} requests failed`;
   if (l.summary.wall_ms.p95 > limitMs) return `its p95 wall time was over ${fmtMs(limitMs)}`;
   return undefined;
 }
 
 /**
- * The levels that hold, lightest first: valid, no failed request, p95 wall time within HOLD_MARGIN of
- * the lightest level's. The first level that does not hold ends the list, so a load past a failing one
- * is never promised; `stop` is that level and why.
+ * The levels that hold, lightest first: measured in full, valid, no failed request, p95 wall time
+ * within HOLD_MARGIN of the lightest level's (`base`). The first level that does not hold ends the
+ * list, so a load past a failing one is never promised; `stop` is that level and why (see HoldStop).
  */
-export function holdingLevels(levels: ReportLevel[]): {
+export function holdingLevels(
+  levels: ReportLevel[],
+  cut?: CutLevel,
+): {
   holding: ReportLevel[];
-  stop?: { level: ReportLevel; why: string };
+  base?: ReportLevel;
+  stop?: HoldStop;
 } {
   // Every level, those without a single success too: skipping one would promise the load past it.
   const sorted = [...levels].sort((a, b) => loadValue(a) - loadValue(b));
@@ -56,16 +80,25 @@ export function holdingLevels(levels: ReportLevel[]): {
   const limit = base.summary.wall_ms.p95 * (1 + HOLD_MARGIN);
   const holding: ReportLevel[] = [];
   for (const l of sorted) {
-    const why = notHolding(l, limit);
-    if (why) return { holding, stop: { level: l, why } };
+    const why = notHolding(l, limit, cut);
+    // A level the endpoint's failure stopped did not hold; one the user stopped was not measured.
+    if (why) return { holding, base, stop: { level: l, why, cut: l === cut?.level && !cut.failed } };
     holding.push(l);
   }
-  return { holding };
+  return { holding, base };
 }
 
-/** The highest level that holds (see holdingLevels), if any does. */
-export function holdingLevel(levels: ReportLevel[]): ReportLevel | undefined {
-  return holdingLevels(levels).holding.at(-1);
+/** holdingLevels over a run's levels, its early stop's cut level excluded. */
+function runHolding(r: ReportInput): ReturnType<typeof holdingLevels> {
+  return holdingLevels(r.levels, cutLevel(r));
+}
+
+/** " (p95 wall 3.83 ms, +61% over the lightest level's 2.38 ms at concurrency 1)": the hold rule's base, named. */
+function overLightest(p95: number, base: ReportLevel): string {
+  const b = base.summary;
+  return has(p95)
+    ? ` (p95 wall ${fmtMs(p95)}, ${relChange(b.wall_ms.p95, p95)} over the lightest level's ${fmtMs(b.wall_ms.p95)} at ${loadName(b.scenario)})`
+    : "";
 }
 
 /** A figure the run has: a run without streaming has no TTFT, TPOT or ITL (null once read back). */
@@ -82,44 +115,67 @@ function meanTokens(l: ReportLevel): number {
   return Math.round(l.summary.output_tokens.mean);
 }
 
+/** What the early stop means for the statement (`stated`: whether there is one), when the run stopped early. */
+function stopForStatement(r: ReportInput, stated: boolean): string[] {
+  if (!r.stop) return [];
+  const missing = levelsNotRun(r);
+  const never = missing.length > 0 ? `; ${joinAnd(missing)} never ran` : "";
+  // A user's stop says nothing about the heavier loads; the other stops are the endpoint failing.
+  const more = r.stop.kind === "interrupted" ? ", and a heavier load may hold too" : "";
+  const rests = stated ? ` The statement rests only on levels measured in full${more}.` : "";
+  return [`The run was stopped early: ${stopCause(r.stop)}${never}.${rests}`];
+}
+
+function noStatement(r: ReportInput, stop: HoldStop | undefined) {
+  const lightest = loadName((stop?.level ?? byLoad(r.levels)[0] ?? r.levels[0])?.summary.scenario ?? "");
+  const headline = stop?.cut
+    ? `**No SLO can be stated from this run: its lightest load, ${lightest}, was not measured in full.**`
+    : `**No SLO can be stated from this run: even the lightest load tried, ${lightest}, did not hold.**`;
+  const fix = stop?.cut
+    ? "Run it again to the end."
+    : "Fix that (the per-level table below has the causes) or measure a lighter load, then run again.";
+  return {
+    title: "SLO statement",
+    paragraphs: [
+      headline,
+      `At ${lightest}, ${stop?.why ?? "the level did not hold"}. ${fix}`,
+      ...stopForStatement(r, false),
+    ],
+  };
+}
+
+/** Why the first level past the holding ones is left out of the statement. */
+function nextLevel(stop: HoldStop, base: ReportLevel): string {
+  const name = loadName(stop.level.summary.scenario);
+  return stop.cut
+    ? `The next level, ${name}, is left out: ${stop.why}.`
+    : `The next level, ${name}, did not hold: ${stop.why}${overLightest(stop.level.summary.wall_ms.p95, base)}.`;
+}
+
 export function sloStatement(r: ReportInput): Section {
-  const { holding, stop } = holdingLevels(r.levels);
+  const { holding, stop, base: lightest } = runHolding(r);
   const hold = holding.at(-1);
-  const sorted = byLoad(r.levels);
-  if (!sorted[0])
-    return {
-      title: "SLO statement",
-      paragraphs: ["No level finished a request successfully, so no SLO can be stated from this run."],
-    };
-  if (!hold) {
-    const lightest = loadName((stop?.level ?? sorted[0]).summary.scenario);
+  if (!byLoad(r.levels)[0])
     return {
       title: "SLO statement",
       paragraphs: [
-        `**No SLO can be stated from this run: even the lightest load tried, ${lightest}, did not hold.**`,
-        `At ${lightest}, ${stop?.why ?? "the level did not hold"}. Fix that (the per-level table below has the causes) or measure a lighter load, then run again.`,
+        "No level finished a request successfully, so no SLO can be stated from this run.",
+        ...stopForStatement(r, false),
       ],
     };
-  }
+  if (!hold || !lightest) return noStatement(r, stop);
   const s = hold.summary;
   const x = roundUpNice(s.wall_ms.p95 * (1 + HEADROOM));
   const bound =
     s.concurrency !== undefined ? `at concurrency <= ${s.concurrency}` : `at <= ${fmtNum(s.rate ?? 0)} req/s`;
-  const base = sorted[0].summary;
+  const base = lightest.summary;
   const statement = `p95 HTTP latency for a ${meanTokens(hold)}-token generation on this endpoint should be <= ${fmtMs(x)} ${bound}.`;
   const why = [
     `At ${loadName(s.scenario)} the measured p95 wall time was ${fmtMs(s.wall_ms.p95)} (p50 ${fmtMs(s.wall_ms.p50)}) over ${s.n} requests${has(s.ttft_ms.p95) ? `, with p95 TTFT ${fmtMs(s.ttft_ms.p95)}${has(s.tpot_ms.p95) ? ` and p95 TPOT ${fmtMs(s.tpot_ms.p95)}` : ""}` : ""}; ${fmtMs(x)} adds ${fmtPct(HEADROOM)} headroom, rounded up.`,
     `${cap(loadName(s.scenario))} is the highest load tried up to which every level stayed within ${fmtPct(HOLD_MARGIN)} of the lightest level's p95 (${fmtMs(base.wall_ms.p95)} at ${loadName(base.scenario)}), with no failed requests and a valid result.`,
   ];
-  if (stop) {
-    const p95 = stop.level.summary.wall_ms.p95;
-    const reached = has(p95)
-      ? ` (p95 ${fmtMs(p95)}, ${relChange(base.wall_ms.p95, p95)} over the lightest level)`
-      : "";
-    why.push(
-      `The next level, ${loadName(stop.level.summary.scenario)}, did not hold: ${stop.why}${reached}.`,
-    );
-  }
+  if (stop) why.push(nextLevel(stop, lightest));
+  why.push(...stopForStatement(r, true));
   if (r.capacity && r.capacity.capacity !== null) {
     why.push(
       `The capacity search found the SLO objectives held up to ${capacityLoad(r.capacity.capacity, r.capacity.mode)}.`,
@@ -130,7 +186,7 @@ export function sloStatement(r: ReportInput): Section {
 
 export function ttftVersusHttp(r: ReportInput): Section {
   // Description, not a promise: the lightest level serves when none holds.
-  const hold = holdingLevel(r.levels) ?? byLoad(r.levels)[0];
+  const hold = runHolding(r).holding.at(-1) ?? byLoad(r.levels)[0];
   if (!hold) return { title: "TTFT vs HTTP latency", paragraphs: ["No successful requests to compare."] };
   const s = hold.summary;
   const streamed = has(s.ttft_ms.p50);
@@ -174,20 +230,33 @@ export function ttftVersusHttp(r: ReportInput): Section {
   return { title: "TTFT vs HTTP latency", paragraphs };
 }
 
+/** A level's name, marked when the run's early stop cut it short. */
+function levelName(s: LevelSummary, cut: CutLevel | undefined): string {
+  return `${loadName(s.scenario)}${s === cut?.level.summary ? ` (cut short: ${s.n} requests)` : ""}`;
+}
+
+/** Why only one level ran: the plan asked for one, or the run was stopped before the rest. */
+function oneLevel(r: ReportInput): string {
+  if (!r.stop)
+    return "Only one load level ran; run several (e.g. --concurrency 1,2,4,8) to see how load changes latency.";
+  const missing = levelsNotRun(r);
+  const before = missing.length > 0 ? `, before ${joinAnd(missing)} could run` : "";
+  return `Only one load level ran: the run was stopped early${before} (see above), so it cannot show how load changes latency.`;
+}
+
 export function concurrencyEffect(r: ReportInput): Section {
   const sorted = byLoad(r.levels);
   const first = sorted[0];
+  const cut = cutLevel(r);
   const paragraphs: string[] = [];
   if (first && sorted.length > 1) {
     for (const l of sorted.slice(1)) {
       paragraphs.push(
-        `${loadName(first.summary.scenario)} -> ${loadName(l.summary.scenario)}: p50 wall ${fmtMs(first.summary.wall_ms.p50)} -> ${fmtMs(l.summary.wall_ms.p50)} (${relChange(first.summary.wall_ms.p50, l.summary.wall_ms.p50)}), ${has(first.summary.ttft_ms.p95) && has(l.summary.ttft_ms.p95) ? `p95 TTFT ${fmtMs(first.summary.ttft_ms.p95)} -> ${fmtMs(l.summary.ttft_ms.p95)} (${relChange(first.summary.ttft_ms.p95, l.summary.ttft_ms.p95)}), ` : ""}throughput ${fmtNum(first.summary.output_token_throughput, 1)} -> ${fmtNum(l.summary.output_token_throughput, 1)} tokens/s.`,
+        `${levelName(first.summary, cut)} -> ${levelName(l.summary, cut)}: p50 wall ${fmtMs(first.summary.wall_ms.p50)} -> ${fmtMs(l.summary.wall_ms.p50)} (${relChange(first.summary.wall_ms.p50, l.summary.wall_ms.p50)}), ${has(first.summary.ttft_ms.p95) && has(l.summary.ttft_ms.p95) ? `p95 TTFT ${fmtMs(first.summary.ttft_ms.p95)} -> ${fmtMs(l.summary.ttft_ms.p95)} (${relChange(first.summary.ttft_ms.p95, l.summary.ttft_ms.p95)}), ` : ""}throughput ${fmtNum(first.summary.output_token_throughput, 1)} -> ${fmtNum(l.summary.output_token_throughput, 1)} tokens/s.`,
       );
     }
   } else {
-    paragraphs.push(
-      "Only one load level ran; run several (e.g. --concurrency 1,2,4,8) to see how load changes latency.",
-    );
+    paragraphs.push(oneLevel(r));
   }
   return { title: "How load changes wall time", paragraphs };
 }
@@ -196,7 +265,7 @@ export function concurrencyEffect(r: ReportInput): Section {
 export function whatToWatch(r: ReportInput): Section {
   const sorted = byLoad(r.levels);
   const top = sorted[sorted.length - 1];
-  const hold = holdingLevel(r.levels) ?? sorted[0];
+  const hold = runHolding(r).holding.at(-1) ?? sorted[0];
   const server = [...sorted].reverse().find((l) => l.server)?.server;
   const bullets: string[] = [];
   if (top && hold) {
@@ -241,37 +310,62 @@ export function whatToWatch(r: ReportInput): Section {
   return { title: "What to watch", paragraphs: [], bullets: bullets.slice(0, 6) };
 }
 
+/** Which of TTFT and TPOT grew with load, when the run has both; only a material growth is blamed. */
+function growthHypothesis(
+  first: LevelSummary,
+  last: LevelSummary,
+  cut: CutLevel | undefined,
+): string | undefined {
+  const ttftGrowth = last.ttft_ms.p95 / first.ttft_ms.p95;
+  const tpotGrowth = last.tpot_ms.p50 / first.tpot_ms.p50;
+  // Without streaming (or with one-token answers) there is no TTFT or TPOT growth to compare.
+  if (!has(ttftGrowth) || !has(tpotGrowth)) return undefined;
+  const from = `from ${levelName(first, cut)} to ${levelName(last, cut)}`;
+  const ttft = fmtNum(ttftGrowth, 1);
+  const tpot = fmtNum(tpotGrowth, 1);
+  const tpotGrew = tpotGrowth >= MATERIAL_GROWTH;
+  if (ttftGrowth >= MATERIAL_GROWTH && (!tpotGrew || ttftGrowth > 2 * tpotGrowth)) {
+    return `Admission queueing dominates at high load: p95 TTFT grew ${ttft}x ${from} while p50 TPOT grew only ${tpot}x. Test: raise the server's batch size (max_num_seqs) or add a replica and re-run ${loadName(last.scenario)}.`;
+  }
+  if (tpotGrew) {
+    return `Decode batching is a main cost of load: p50 TPOT grew ${tpot}x ${from}, and p95 TTFT ${ttft}x, not twice as much, so admission queueing does not dominate. Test: compare with a smaller batch limit, or a faster GPU, at ${loadName(last.scenario)}.`;
+  }
+  return `Load has not yet slowed the endpoint: ${from}, p50 TPOT changed ${tpot}x and p95 TTFT ${ttft}x, both under ${fmtNum(MATERIAL_GROWTH)}x. Test: run heavier levels to find where queueing or decoding starts to grow.`;
+}
+
+function failedOf(s: LevelSummary): number {
+  return s.error + s.incomplete;
+}
+
+/**
+ * Failures at the heaviest level: "under load" only when the lightest level failed at most half as
+ * often; failures a light load already has are not load's doing.
+ */
+function failureHypothesis(sorted: LevelSummary[]): string | undefined {
+  const first = sorted[0];
+  const last = sorted.at(-1);
+  if (!first || !last || failedOf(last) === 0) return undefined;
+  const share = (s: LevelSummary) => failedOf(s) / Math.max(1, s.n);
+  const codes = Object.entries(last.errors_by_code)
+    .map(([c, n]) => `${c} x${n}`)
+    .join(", ");
+  const at = (s: LevelSummary) => `${failedOf(s)} of ${s.n} at ${loadName(s.scenario)}`;
+  if (share(first) <= share(last) / 2) {
+    return `Failures appear under load: ${failedOf(last)} of ${last.n} requests failed at ${loadName(last.scenario)} (${codes}), against ${at(first)}. Test: repeat with --max-error-rate and the server's logs side by side to see whether it sheds load or breaks.`;
+  }
+  return `Failures occur at light load too, not only under load: ${sorted.map(at).join(", ")} failed (${codes} at ${loadName(last.scenario)}). Test: look for their cause in the server's logs at ${loadName(first.scenario)}; more load is not what triggers them.`;
+}
+
 export function hypotheses(r: ReportInput): Section {
   const sorted = byLoad(r.levels);
   const first = sorted[0]?.summary;
   const last = sorted[sorted.length - 1]?.summary;
   const bullets: string[] = [];
   if (first && last && first !== last) {
-    const ttftGrowth = last.ttft_ms.p95 / first.ttft_ms.p95;
-    const tpotGrowth = last.tpot_ms.p50 / first.tpot_ms.p50;
-    // Without streaming (or with one-token answers) there is no TTFT or TPOT growth to compare.
-    const comparable = has(ttftGrowth) && has(tpotGrowth);
-    if (comparable && ttftGrowth > 2 * tpotGrowth) {
-      bullets.push(
-        `Admission queueing dominates at high load: p95 TTFT grew ${fmtNum(ttftGrowth, 1)}x from ${loadName(first.scenario)} to ${loadName(last.scenario)} while p50 TPOT grew only ${fmtNum(tpotGrowth, 1)}x. Test: raise the server's batch size (max_num_seqs) or add a replica and re-run ${loadName(last.scenario)}.`,
-      );
-    } else if (comparable) {
-      bullets.push(
-        `Decode batching is a main cost of load: p50 TPOT grew ${fmtNum(tpotGrowth, 1)}x from ${loadName(first.scenario)} to ${loadName(last.scenario)}, and p95 TTFT ${fmtNum(ttftGrowth, 1)}x, not twice as much, so admission queueing does not dominate. Test: compare with a smaller batch limit, or a faster GPU, at ${loadName(last.scenario)}.`,
-      );
-    }
-    const failed = last.error + last.incomplete;
-    if (failed > 0) {
-      bullets.push(
-        `Failures appear under load: ${failed} of ${last.n} requests failed at ${loadName(last.scenario)} (${Object.entries(
-          last.errors_by_code,
-        )
-          .map(([c, n]) => `${c} x${n}`)
-          .join(
-            ", ",
-          )}). Test: repeat with --max-error-rate and the server's logs side by side to see whether it sheds load or breaks.`,
-      );
-    }
+    const growth = growthHypothesis(first, last, cutLevel(r));
+    if (growth) bullets.push(growth);
+    const failures = failureHypothesis(sorted.map((l) => l.summary));
+    if (failures) bullets.push(failures);
   }
   const jitter = last?.jitter_ms.p95;
   // Jitter is the spread of the gaps between chunks, so it is set against the typical such gap (not
@@ -294,12 +388,22 @@ export function hypotheses(r: ReportInput): Section {
   return { title: "Hypotheses for future work", paragraphs: [], bullets: bullets.slice(0, 3) };
 }
 
+/** Where to scale out: the next level did not hold; or the limit was not found (last level held, or was cut). */
+function scaleBullet(bound: string, stop: HoldStop | undefined, base: ReportLevel): string {
+  if (!stop)
+    return `Plan for up to ${bound} per replica: the highest load this run tried, so the limit may lie higher; run heavier levels to find it.`;
+  const next = stop.level.summary;
+  if (stop.cut)
+    return `Plan for up to ${bound} per replica: the next load, ${loadName(next.scenario)}, is left out (${stop.why}); the limit may lie higher: run it again in full to find it.`;
+  return `Scale out beyond ${bound} per replica: at the next load tried, ${loadName(next.scenario)}, ${stop.why}${overLightest(next.wall_ms.p95, base)}.`;
+}
+
 export function sreBullets(r: ReportInput): Section {
-  const { holding, stop } = holdingLevels(r.levels);
+  const { holding, stop, base } = runHolding(r);
   const hold = holding.at(-1);
   const sorted = byLoad(r.levels);
   const top = sorted[sorted.length - 1]?.summary;
-  if (!hold || !top)
+  if (!hold || !top || !base)
     return {
       title: "For the SRE",
       paragraphs: [
@@ -318,19 +422,23 @@ export function sreBullets(r: ReportInput): Section {
       ? `${s.concurrency} concurrent stream${s.concurrency === 1 ? "" : "s"}`
       : `${fmtNum(s.rate ?? 0)} req/s`;
   const failedShare = (top.error + top.incomplete) / Math.max(1, top.n);
-  const next = stop?.level.summary;
   const bullets = [
     `Alert on p95 ${sli} above ${fmtMs(alertAt)} for 5 minutes: ${fmtPct(HEADROOM)} over the ${fmtMs(measured)} measured at ${loadName(s.scenario)}.`,
-    next
-      ? `Scale out beyond ${bound} per replica: at the next load tried, ${loadName(next.scenario)}, ${stop?.why}${has(next.wall_ms.p95) ? ` (p95 wall ${fmtMs(next.wall_ms.p95)}, ${relChange(s.wall_ms.p95, next.wall_ms.p95)})` : ""}.`
-      : `Plan for up to ${bound} per replica: the highest load this run tried, so the limit may lie higher; run heavier levels to find it.`,
+    scaleBullet(bound, stop, base),
     `Budget errors from the measured baseline: ${top.error + top.incomplete} of ${top.n} requests (${fmtPct(failedShare, 1)}) failed at the highest load and ${s.error + s.incomplete} of ${s.n} at ${loadName(s.scenario)}; goodput there was ${fmtPct(s.goodput.share, 1)}.`,
   ];
   return { title: "For the SRE", paragraphs: [], bullets };
 }
 
+/** Leads the notes when the run stopped early, so no figure below is read as a complete run. */
+function stoppedSection(r: ReportInput): Section[] {
+  const text = stoppedEarly(r);
+  return text ? [{ title: "Run stopped early", paragraphs: [text] }] : [];
+}
+
 export function notes(r: ReportInput): Section[] {
   return [
+    ...stoppedSection(r),
     sloStatement(r),
     ttftVersusHttp(r),
     concurrencyEffect(r),

@@ -35,7 +35,19 @@ export interface ReportLevel {
   summary: LevelSummary;
   objectives: ObjectiveResult[];
   valid: boolean;
+  /** Why the level is invalid, as the run recorded it (summary.json's validity.reasons). */
+  invalidReasons?: string[];
   server?: ServerView;
+}
+
+/** Why a run ended before its plan did: summary.json's stop_reason, flattened. */
+export interface RunStopView {
+  kind: "interrupted" | "fatal" | "max-error-rate" | "abort-on-fail" | string;
+  /** The level the stop came from, when the reason names one. */
+  level?: string;
+  errorRate?: number;
+  objective?: string;
+  errorCode?: string;
 }
 
 export interface BaselineView {
@@ -72,6 +84,12 @@ export interface ReportInput {
   levels: ReportLevel[];
   baseline?: BaselineView;
   capacity?: { mode: string; capacity: number | null; failed_at: number | null };
+  /** Set when the run stopped before its plan did. */
+  stop?: RunStopView;
+  /** The levels asked for, in order, as scenario names; undefined when a sweep or search chose them. */
+  planned?: string[];
+  /** Measured requests asked of each level; undefined when --duration bounded the levels instead. */
+  requestedN?: number;
   series: TimePoint[];
   timeline: TimelineRequest[];
 }
