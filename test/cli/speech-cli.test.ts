@@ -384,7 +384,8 @@ describe("streamslo speech against a standalone server, and interrupted", () => 
         if (!existsSync(out)) return;
         const run = readdirSync(out, { withFileTypes: true }).find((d) => d.isDirectory());
         const path = run && join(out, run.name, "requests.jsonl");
-        if (path && readFileSync(path, "utf8").split("\n").length > 3) {
+        // The folder comes before its files: wait for requests.jsonl to exist too.
+        if (path && existsSync(path) && readFileSync(path, "utf8").split("\n").length > 3) {
           clearInterval(poll);
           resolve();
         }
