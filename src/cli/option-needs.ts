@@ -46,14 +46,39 @@ const REQUEST_RULES: Rule[] = [
   { options: ["ignoreEos"], needs: "outputTokens" },
 ];
 
-const STT = ["adapter", "audio", "frameMs", "reference", "referenceFile", "language", "finalIdleMs"];
-const TTS = ["ttsText", "voice", "ttsFormat", "ttsSampleRate", "ttsBufferMs"];
-const TARGETS = [
+const STT = [
+  "adapter",
+  "audio",
+  "frameMs",
+  "reference",
+  "referenceFile",
+  "language",
+  "finalIdleMs",
   "targetFirstPartialMs",
   "targetFinalMs",
   "targetRtf",
-  "targetFirstAudioMs",
-  "targetDropRate",
+];
+const TTS = ["ttsText", "voice", "ttsFormat", "ttsSampleRate", "ttsBufferMs", "targetFirstAudioMs"];
+/** Text generation's own flags: a speech run sends no prompt and reads no tokens. */
+const TEXT = [
+  "api",
+  "stream",
+  "maxTokens",
+  "outputTokens",
+  "inputTokens",
+  "dataset",
+  "ignoreEos",
+  "prompt",
+  "promptFile",
+  "temperature",
+  "extraBody",
+  "maxResponseMb",
+  "baseline",
+  "serverMetrics",
+  "csv",
+  "maxErrorRate",
+  "maxSendLagMs",
+  "maxLoopLagMs",
 ];
 
 /** Given alone, these options would be ignored in silence, and the user would think they took. */
@@ -67,7 +92,11 @@ const RULES: Record<string, Rule[]> = {
     ...REQUEST_RULES,
     { options: STT, needsValue: { option: "protocol", values: ["stt-ws"] } },
     { options: TTS, needsValue: { option: "protocol", values: ["tts-http"] } },
-    { options: [...TARGETS, "gate"], needsValue: { option: "protocol", values: ["stt-ws", "tts-http"] } },
+    {
+      options: ["targetDropRate", "gate"],
+      needsValue: { option: "protocol", values: ["stt-ws", "tts-http"] },
+    },
+    { options: TEXT, needsValue: { option: "protocol", values: ["openai"] } },
   ],
   probe: REQUEST_RULES,
   budget: [
@@ -106,9 +135,10 @@ export function refuseIdleOptions(cmd: Command): void {
     if (v !== undefined && !v.values.includes(String(cmd.getOptionValue(v.option)))) {
       const act = idle.length === 1 ? "acts" : "act";
       const values = v.values.join(" or ");
-      throw new UsageError(
-        `${names} ${act} only with ${flag(cmd, v.option)} ${values}: add it, or drop ${drop}`,
-      );
+      const current = cmd.getOptionValue(v.option);
+      // Given with another value: that choice stands, so the flag goes; left at its default: either.
+      const fix = given(cmd, v.option) ? `, not ${current}: drop ${drop}` : `: add it, or drop ${drop}`;
+      throw new UsageError(`${names} ${act} only with ${flag(cmd, v.option)} ${values}${fix}`);
     }
   }
 }

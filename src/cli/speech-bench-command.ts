@@ -107,6 +107,8 @@ function speechTarget(f: BenchFlags, sim: SimServer | undefined, apiKey: string 
   const url = sim
     ? new URL(STT_SIM_PATHS[f.adapter], sim.origin.replace(/^http/, "ws"))
     : parseUrl(f.url as string, ["ws:", "wss:"], "ws://host:2700/");
+  const urlProblem = protocol.urlProblem?.(url);
+  if (urlProblem) throw new UsageError(`--url: ${urlProblem}`);
   return {
     kind: "stt",
     stream: {

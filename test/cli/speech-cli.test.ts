@@ -281,6 +281,19 @@ describe("streamslo bench speech: bad input", () => {
       [["--audio", float], /32-bit float; streamslo reads 16-bit PCM/],
       [["--url", "http://127.0.0.1:9/"], /needs a ws: or wss: URL/],
       [["-c", "2", "--max-concurrency", "4"], /--max-concurrency shapes open-loop arrivals: add -r RATES/],
+      // Flags of the other protocols would be ignored in silence.
+      [
+        ["--target-first-audio-ms", "100"],
+        /--target-first-audio-ms acts only with --protocol tts-http, not stt-ws/,
+      ],
+      [
+        ["--output-tokens", "10", "--no-stream"],
+        /--no-stream, --output-tokens act only with --protocol openai, not stt-ws: drop them/,
+      ],
+      [
+        ["--adapter", "deepgram", "--url", "ws://127.0.0.1:9/v1/listen?sample_rate=8000&encoding=mulaw"],
+        /--url: the URL sets encoding=mulaw, sample_rate=8000, but streamslo streams encoding=linear16, sample_rate=16000, channels=1/,
+      ],
     ] as const) {
       const res = await runCli(["bench", "--protocol", "stt-ws", "-q", "--out", dir, ...args]);
       assert.equal(res.code, 2, res.stderr);

@@ -6,6 +6,7 @@ import type { SttRecord, TtsRecord } from "../../src/core/speech/speech-record.j
 import { deepgram, vosk, whisperlive } from "../../src/core/speech/stt-protocols.js";
 import { VOICE_TARGETS } from "../../src/core/speech/voice-targets.js";
 import { encodeWav, parseWav, resample, toneUtterance, WavError } from "../../src/core/speech/wav.js";
+import { WavStreamHeader } from "../../src/core/speech/wav-stream.js";
 import { normaliseWords, wer, wordErrors } from "../../src/core/speech/wer.js";
 
 function wavBytes(o: {
@@ -59,6 +60,35 @@ describe("WAV", () => {
       },
     );
     assert.throws(() => parseWav(new Uint8Array(Buffer.from("ID3 not a wav file at all"))), /not a WAV file/);
+    const whole = encodeWav(toneUtterance(1));
+    assert.throws(
+      () => parseWav(whole.subarray(0, 2000)),
+      /WAV file is cut short: its data chunk declares \d+ bytes, the file holds 1956/,
+    );
+    // A streamed file's writer leaves the data size unknown (0xFFFFFFFF): it runs to the end.
+    const streamed = Uint8Array.from(whole);
+    new DataView(streamed.buffer).setUint32(40, 0xffffffff, true);
+    assert.equal(parseWav(streamed).samples.length, parseWav(whole).samples.length);
+  });
+
+  it("finds where a streamed WAV body's audio starts, however the header is split", () => {
+    const tone = encodeWav({ sampleRate: 8000, samples: new Int16Array(50) }); // 44-byte header + 100 bytes
+    const list = Buffer.from("LIST\x04\x00\x00\x00INFO", "latin1");
+    const body = Buffer.concat([tone.subarray(0, 36), list, tone.subarray(36)]);
+    for (let cut = 0; cut <= body.length; cut++) {
+      const r = new WavStreamHeader();
+      const audio = r.feed(body.subarray(0, cut)) + r.feed(body.subarray(cut)) + r.end();
+      assert.equal(audio, 100, `split at ${cut}`);
+      assert.equal(r.byteRate, 16_000, `split at ${cut}`);
+    }
+    const raw = new WavStreamHeader();
+    assert.equal(raw.feed(Buffer.from([1, 2, 3, 4, 5])), 5, "raw PCM is all audio");
+    const cut = new WavStreamHeader();
+    assert.equal(
+      cut.feed(body.subarray(0, 30)) + cut.end(),
+      0,
+      "a body that ends inside its header: no audio",
+    );
   });
 
   it("resamples by the rate ratio (8 kHz -> 16 kHz doubles the samples, keeps the duration)", () => {
@@ -72,6 +102,7 @@ describe("WAV", () => {
 describe("WER", () => {
   it("normalises case and punctuation, then counts word edits over reference words", () => {
     assert.deepEqual(normaliseWords("Hello, World! It's  'fine'."), ["hello", "world", "it's", "fine"]);
+    assert.equal(wer("I don\u2019t know", "i don't know"), 0, "a typographic apostrophe is an apostrophe");
     assert.equal(wer("the cat sat on the mat", "The cat sat on the mat."), 0);
     // one substitution, one deletion, one insertion over 6 words
     assert.deepEqual(wordErrors("the cat sat on the mat", "the bat sat on mat today"), {

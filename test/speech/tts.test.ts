@@ -9,8 +9,28 @@ import { ttsMetrics } from "../../src/core/speech/speech-metrics.js";
 
 const TOL = 40;
 
+/** A WAV header for 16-bit mono at `rate`: RIFF/WAVE, fmt, an optional LIST chunk (as ffmpeg writes), data. */
+function wavHeader(rate: number, list = false): Buffer {
+  const fmt = Buffer.alloc(24);
+  fmt.write("fmt ", 0, "latin1");
+  fmt.writeUInt32LE(16, 4);
+  fmt.writeUInt16LE(1, 8); // PCM
+  fmt.writeUInt16LE(1, 10); // mono
+  fmt.writeUInt32LE(rate, 12);
+  fmt.writeUInt32LE(rate * 2, 16); // bytes per second
+  fmt.writeUInt16LE(2, 20);
+  fmt.writeUInt16LE(16, 22);
+  const info = Buffer.from("LIST\x1a\x00\x00\x00INFOISFT\x0e\x00\x00\x00Lavf60.16.100\x00", "latin1");
+  const data = Buffer.from("data\xff\xff\xff\xff", "latin1"); // streamed: length unknown
+  const body = Buffer.concat([Buffer.from("WAVE", "latin1"), fmt, ...(list ? [info] : []), data]);
+  const riff = Buffer.alloc(8);
+  riff.write("RIFF", 0, "latin1");
+  riff.writeUInt32LE(0xffffffff, 4);
+  return Buffer.concat([riff, body]);
+}
+
 /** Sends `chunks` of audio at fixed times after the request; a WAV header first when asked. */
-async function scheduledAudio(atMs: number[], bytes: number, wav: boolean) {
+async function scheduledAudio(atMs: number[], bytes: number, wav: boolean, header = wavHeader(16_000)) {
   let body: Record<string, unknown> | undefined;
   const server = createServer((req, res) => {
     let text = "";
@@ -21,10 +41,9 @@ async function scheduledAudio(atMs: number[], bytes: number, wav: boolean) {
       body = JSON.parse(text) as Record<string, unknown>;
       res.writeHead(200, { "content-type": wav ? "audio/wav" : "audio/pcm" });
       if (wav) {
-        const h = Buffer.alloc(44);
-        h.write("RIFF", 0, "latin1");
-        h.writeUInt32LE(16_000 * 2, 28); // 16 kHz 16-bit mono
-        res.write(h);
+        // In two pieces, as a header may come: no piece alone says where the audio starts.
+        res.write(header.subarray(0, 10));
+        setTimeout(() => res.write(header.subarray(10)), 5);
       }
       atMs.forEach((t, i) => {
         setTimeout(() => {
@@ -98,6 +117,25 @@ describe("streaming TTS client", () => {
       assert.equal(rec.bytesPerSecond, 32_000);
       assert.equal(rec.audioBytes, 6400);
       assert.equal(ttsMetrics(rec, 0).audioMs, 200);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("reads a WAV header of any length (a LIST chunk), sent in pieces, even when pcm was asked for", async () => {
+    // 8 kHz: 16,000 bytes = 1 s of audio, the first of it 150 ms after the header.
+    const s = await scheduledAudio([150, 300], 8000, true, wavHeader(8000, true));
+    try {
+      const rec = await tts(s.url, "pcm");
+      assert.equal(rec.outcome, "ok");
+      assert.equal(rec.bytesPerSecond, 16_000, "the header's rate, not --tts-sample-rate's");
+      assert.equal(rec.audioBytes, 16_000, "the LIST chunk is header, not audio");
+      const m = ttsMetrics(rec, 0);
+      assert.equal(m.audioMs, 1000);
+      assert.ok(
+        Math.abs((m.firstAudioMs ?? 0) - 150) < TOL,
+        `first audio ${m.firstAudioMs}, not the header's`,
+      );
     } finally {
       await s.close();
     }

@@ -1,5 +1,6 @@
 import { type Dispatcher, request } from "undici";
 import type { TtsRecord } from "../../core/speech/speech-record.js";
+import { WavStreamHeader } from "../../core/speech/wav-stream.js";
 import type { Clock } from "../clock.js";
 import { errorMessage, transportErrorCode } from "../transport-errors.js";
 import type { StreamMeta } from "./stt-stream.js";
@@ -21,12 +22,11 @@ export interface TtsStreamOptions {
   signal: AbortSignal;
 }
 
-const WAV_HEADER = 44;
-
 /**
  * One text-to-speech request with a streamed audio body (OpenAI's /v1/audio/speech shape): every
- * body chunk is timestamped as it arrives. A WAV response's header sets the playback rate and is
- * not counted as audio. Never rejects: failures are recorded.
+ * body chunk is timestamped as it arrives. A WAV response's header (whatever format was asked for:
+ * a server may answer WAV to a pcm request) sets the playback rate and is not counted as audio.
+ * Never rejects: failures are recorded.
  */
 export async function streamTts(
   dispatcher: Dispatcher,
@@ -48,8 +48,7 @@ export async function streamTts(
     o.maxRequestMs === undefined
       ? o.signal
       : AbortSignal.any([o.signal, AbortSignal.timeout(o.maxRequestMs)]);
-  let headerLeft = o.format === "wav" ? WAV_HEADER : 0;
-  const header: Buffer[] = [];
+  const wav = new WavStreamHeader();
   try {
     const res = await request(o.url, {
       method: "POST",
@@ -87,23 +86,20 @@ export async function streamTts(
       rec.error = { code: "not_audio", message: `expected audio, got ${type.split(";")[0]}: "${head}"` };
       return rec;
     }
-    for await (const chunk of res.body as AsyncIterable<Buffer>) {
-      const now = clock.now();
-      let audio = chunk.length;
-      if (headerLeft > 0) {
-        const take = Math.min(headerLeft, chunk.length);
-        header.push(chunk.subarray(0, take));
-        headerLeft -= take;
-        audio -= take;
-        if (headerLeft === 0) rec.bytesPerSecond = wavByteRate(Buffer.concat(header)) ?? rec.bytesPerSecond;
-      }
-      if (audio <= 0) continue;
+    const audioArrived = (audio: number, now: number) => {
+      if (audio <= 0) return;
       rec.firstAudioMs ??= now;
       rec.chunkTimesMs.push(now);
       rec.chunkBytes.push(audio);
       rec.audioBytes += audio;
+    };
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      const now = clock.now();
+      audioArrived(wav.feed(chunk), now);
+      if (wav.byteRate !== undefined) rec.bytesPerSecond = wav.byteRate;
     }
     rec.endMs = clock.now();
+    audioArrived(wav.end(), rec.endMs);
     if (rec.audioBytes === 0) {
       rec.outcome = "error";
       rec.error = { code: "empty_response", message: "the response held no audio" };
@@ -118,11 +114,4 @@ export async function streamTts(
         : { code: transportErrorCode(err, afterHeaders), message: errorMessage(err) };
   }
   return rec;
-}
-
-/** Bytes per second from a canonical 44-byte WAV header (offset 28: byte rate). */
-function wavByteRate(h: Buffer): number | undefined {
-  if (h.length < WAV_HEADER || h.toString("latin1", 0, 4) !== "RIFF") return undefined;
-  const rate = h.readUInt32LE(28);
-  return rate > 0 ? rate : undefined;
 }

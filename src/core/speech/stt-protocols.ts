@@ -39,6 +39,8 @@ export interface SttProtocol {
   defaultPath: string;
   /** Query parameters and headers of the WebSocket handshake. */
   handshake(url: URL, o: SttStartOptions, apiKey?: string): { url: URL; headers: Record<string, string> };
+  /** Why the URL cannot be used as given (it declares audio other than what this adapter sends). */
+  urlProblem?(url: URL): string | undefined;
   /** Messages sent once the socket opens. */
   start(o: SttStartOptions): string[];
   /** One audio frame as the server wants it. */
@@ -203,6 +205,20 @@ export const deepgram: SttProtocol = {
     if (o.model && !q.has("model")) q.set("model", o.model);
     const headers: Record<string, string> = apiKey ? { authorization: `Token ${apiKey}` } : {};
     return { url: u, headers };
+  },
+  urlProblem(url) {
+    // The URL declares the audio's format; the adapter sends mono linear16 at 16 kHz, whatever it says.
+    const want: Record<string, string> = { encoding: "linear16", sample_rate: "16000", channels: "1" };
+    const wrong = Object.entries(want).filter(([k, v]) => {
+      const given = url.searchParams.get(k);
+      return given !== null && given !== v;
+    });
+    if (wrong.length === 0) return undefined;
+    return `the URL sets ${wrong.map(([k]) => `${k}=${url.searchParams.get(k)}`).join(", ")}, but streamslo streams ${Object.entries(
+      want,
+    )
+      .map(([k, v]) => `${k}=${v}`)
+      .join(", ")}: drop them from the URL (they are set for you) or set those values`;
   },
   start: () => [],
   frame: pcm16,

@@ -54,7 +54,14 @@ export function parseWav(buf: Uint8Array): PcmAudio {
       }
       if (fmt.channels < 1 || fmt.rate < 1)
         throw new WavError("WAV fmt chunk has no channels or no sample rate");
-      const bytes = Math.min(size, buf.byteLength - body);
+      // A writer that streamed the file could not know the size: it leaves 0 or a huge placeholder
+      // (espeak-ng to a pipe: 0x7FFFF000; others 0x7FFFFFFF or 0xFFFFFFFF). The data runs to the end.
+      const streamed = size === 0 || size >= 0x7fff0000;
+      if (!streamed && size > buf.byteLength - body)
+        throw new WavError(
+          `WAV file is cut short: its data chunk declares ${size} bytes, the file holds ${buf.byteLength - body}; give the whole file`,
+        );
+      const bytes = streamed ? buf.byteLength - body : size;
       const frames = Math.floor(bytes / (2 * fmt.channels));
       const samples = new Int16Array(frames);
       for (let i = 0; i < frames; i++) {

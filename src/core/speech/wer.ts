@@ -3,11 +3,16 @@
  * Levenshtein alignment over words, after normalising both texts the same way.
  */
 
-/** Lower case, punctuation dropped (apostrophes inside words kept), whitespace collapsed. */
+/**
+ * Lower case, punctuation dropped (apostrophes inside words kept, so "don't" is one word and not
+ * "dont"), whitespace collapsed. Typographic apostrophes (’ ʼ ′) count as ASCII ones: a reference
+ * pasted from a document must not score a perfect transcript as wrong.
+ */
 export function normaliseWords(text: string): string[] {
   return text
     .toLowerCase()
     .normalize("NFKC")
+    .replace(/[\u2018\u2019\u02bc\u2032]/g, "'")
     .replace(/[^\p{L}\p{N}'\s]+/gu, " ")
     .replace(/(^|\s)'+|'+(?=\s|$)/g, " ")
     .split(/\s+/)
