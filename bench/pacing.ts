@@ -26,7 +26,7 @@ export async function pacingAt(rate: number, seconds: number): Promise<PacingRow
     );
     const r = await runner.runLevel({ kind: "rate", rate });
     const s = r?.summary;
-    if (!s) throw new Error("no level result");
+    if (!s || s.achieved_rate === null) throw new Error("no level result with two sends or more");
     return {
       offered_rate: rate,
       requests: s.n,

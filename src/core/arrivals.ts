@@ -54,16 +54,21 @@ export function interArrivalS(spec: ArrivalSpec, rng: Rng, rate: number): number
 }
 
 /**
- * Intended send times in ms from the level's start, generated lazily. During a ramp-up the
- * gap is drawn at the rate reached at the current time, so the rate climbs linearly.
+ * Intended send times in ms from the level's start, generated lazily. A ramp-up is a time change
+ * (Cinlar's method for a nonhomogeneous process): the gaps are drawn at unit rate, in "work" s, and
+ * s maps to the time t at which the cumulative intensity L(t) = rate * t^2 / (2T) (t <= T), then
+ * rate * (T/2 + t - T), reaches s. So the expected arrivals by t are exactly L(t): a linear ramp
+ * from 0 to the rate, with the process's own burstiness. (Drawing each gap at the rate reached so
+ * far, as this once did, waits 1/rate-floor seconds for the first gap: no ramp at all.)
  */
 export function* arrivalTimes(spec: ArrivalSpec, rng: Rng): Generator<number> {
-  let t = 0;
-  const floor = spec.rate / 100; // a ramp starts at 1% so the first gap is finite
+  const ramp = spec.rampUpS;
+  const rampWork = (spec.rate * ramp) / 2; // L(T)
+  let s = 0;
   for (;;) {
+    const t =
+      ramp > 0 && s < rampWork ? Math.sqrt((2 * ramp * s) / spec.rate) : ramp + (s - rampWork) / spec.rate;
     yield t * 1000;
-    const ramp =
-      spec.rampUpS > 0 && t < spec.rampUpS ? Math.max(floor, (spec.rate * t) / spec.rampUpS) : spec.rate;
-    t += interArrivalS(spec, rng, ramp);
+    s += interArrivalS(spec, rng, 1);
   }
 }

@@ -69,8 +69,8 @@ export interface LevelSummary extends LevelInfo {
   median_wall_s: number;
   p95_wall_s: number;
   duration_s: number;
-  /** Sends per second achieved (open loop: compare with `rate`). */
-  achieved_rate: number;
+  /** Sends per second achieved (open loop: compare with `rate`); null with fewer than two sends. */
+  achieved_rate: number | null;
   request_throughput: number;
   output_token_throughput: number;
   total_output_tokens: number;
@@ -217,7 +217,8 @@ export class LevelAggregate {
       median_wall_s: stats.wall_ms.p50 / 1000,
       p95_wall_s: stats.wall_ms.p95 / 1000,
       duration_s: duration,
-      achieved_rate: sendSpan > 0 ? (this.sent - 1) / sendSpan : 0,
+      // One send has no rate: null, not 0 (which reads as a client that sent nothing).
+      achieved_rate: sendSpan > 0 ? (this.sent - 1) / sendSpan : null,
       request_throughput: perS(this.ok),
       output_token_throughput: perS(this.totalOutputTokens),
       total_output_tokens: this.totalOutputTokens,

@@ -90,15 +90,24 @@ export async function findCapacity(runner: BenchRunner, o: CapacityOptions): Pro
 
   let lastPass: number | undefined;
   let firstFail: number | undefined;
-  for (let x = o.start; x <= o.max; x *= 2) {
+  // Doubling, with the last step clamped to --capacity-max, so the max itself is tried.
+  for (let x = o.start; ; x = Math.min(x * 2, o.max)) {
     const pass = await trial(x);
+    // A load that failed and stopped the run (an abortOnFail objective) still bounds the answer.
     if (pass === undefined || runner.stopped)
-      return { mode: o.mode, capacity: lastPass, failedAt: firstFail, trials, ending: "stopped" };
+      return {
+        mode: o.mode,
+        capacity: lastPass,
+        failedAt: pass === false ? x : firstFail,
+        trials,
+        ending: "stopped",
+      };
     if (!pass) {
       firstFail = x;
       break;
     }
     lastPass = x;
+    if (x >= o.max) break;
     if (overBudget()) return { mode: o.mode, capacity: lastPass, trials, ending: "budget" };
   }
   if (lastPass === undefined)
@@ -114,7 +123,8 @@ export async function findCapacity(runner: BenchRunner, o: CapacityOptions): Pro
       return { mode: o.mode, capacity: lastPass, failedAt: firstFail, trials, ending: "budget" };
     const pass = await trial(mid);
     if (pass === undefined || runner.stopped) {
-      return { mode: o.mode, capacity: lastPass, failedAt: firstFail, trials, ending: "stopped" };
+      const failedAt = pass === false ? mid : firstFail;
+      return { mode: o.mode, capacity: lastPass, failedAt, trials, ending: "stopped" };
     }
     if (pass) lastPass = mid;
     else firstFail = mid;

@@ -13,6 +13,8 @@ export interface Validity {
   valid: boolean;
   /** Why not, in words a user can act on. */
   reasons: string[];
+  /** What the run should know that does not make the measurement wrong (the endpoint's doing, not the client's). */
+  warnings: string[];
   loop_lag_p99_ms: number;
   loop_lag_max_ms: number;
   /** The client process's CPU time over wall time (1.0 = one core busy). */
@@ -44,6 +46,7 @@ export class ClientHealth {
     const v: Validity = {
       valid: true,
       reasons: [],
+      warnings: [],
       loop_lag_p99_ms: lag(this.loop.percentile(99)),
       loop_lag_max_ms: lag(this.loop.max),
       client_cpu: wallUs > 0 ? (cpu.user + cpu.system) / wallUs : 0,
@@ -56,11 +59,13 @@ export class ClientHealth {
     }
     if (openLoop && sendLagP99Ms !== null && sendLagP99Ms > limits.maxSendLagMs) {
       const late = `requests left ${sendLagP99Ms.toFixed(1)} ms late at p99 (limit ${limits.maxSendLagMs} ms)`;
-      v.reasons.push(
-        cap !== undefined && v.loop_lag_p99_ms <= limits.maxLoopLagMs
-          ? `${late}, waiting for one of the --max-concurrency ${cap} slots: the endpoint did not keep up with the offered rate at that cap (the wait counts in queue-inclusive latency and goodput)`
-          : `${late}: the client could not keep the offered rate`,
-      );
+      // Waiting for a --max-concurrency slot is the endpoint not keeping up, measured as such (the wait
+      // counts in queue-inclusive latency and goodput), not a client that fell behind: a warning.
+      if (cap !== undefined && v.loop_lag_p99_ms <= limits.maxLoopLagMs)
+        v.warnings.push(
+          `${late}, waiting for one of the --max-concurrency ${cap} slots: the endpoint did not keep up with the offered rate at that cap (the wait counts in queue-inclusive latency and goodput)`,
+        );
+      else v.reasons.push(`${late}: the client could not keep the offered rate`);
     }
     v.valid = v.reasons.length === 0;
     return v;

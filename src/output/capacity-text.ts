@@ -16,7 +16,10 @@ export function capacityText(c: CapacityResult): string {
   }
   const why = {
     converged: "search converged",
-    budget: "time budget used up: the answer lies between the capacity and the failing load",
+    budget:
+      c.failedAt !== undefined
+        ? "time budget used up: the answer lies between the capacity and the failing load"
+        : "time budget used up before any load failed: the capacity is at least this",
     max: "every load up to --capacity-max passed",
     "first-load-failed": "lower --capacity-start to search below it",
     stopped: "the run was stopped",

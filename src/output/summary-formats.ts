@@ -55,7 +55,7 @@ export const CSV_COLUMNS: Column[] = [
   { name: "run_id", get: (_s, r) => r.runId },
   { name: "started_at", get: (_s, r) => r.startedAt },
   // Added last, so scripts that read the earlier columns by position still find them.
-  { name: "achieved_rate", get: (s) => s.achieved_rate },
+  { name: "achieved_rate", get: (s) => s.achieved_rate ?? undefined },
 ];
 
 export const CSV_HEADER = CSV_COLUMNS.map((c) => c.name).join(",");
@@ -171,7 +171,7 @@ export function terminalTable(results: LevelResult[]): string {
     ...(openLoop
       ? s.rate === undefined
         ? ["-", "-"]
-        : [s.achieved_rate.toFixed(2), ms(s.send_lag_ms.p99)]
+        : [s.achieved_rate?.toFixed(2) ?? "-", ms(s.send_lag_ms.p99)]
       : []),
   ]);
   return alignedTable(header, rows);
@@ -234,6 +234,7 @@ export function detailLines(results: LevelResult[]): string[] {
       );
     }
     for (const reason of validity.reasons) lines.push(`${s.scenario}: RESULT INVALID: ${reason}`);
+    for (const warning of validity.warnings ?? []) lines.push(`${s.scenario}: note: ${warning}`);
   }
   return lines;
 }

@@ -73,6 +73,24 @@ describe("arrival processes (seeded statistical tests)", () => {
     assert.ok(Math.abs(first / total - 0.25) < 0.03, `first half ${first}/${total}`);
   });
 
+  it("a ramp starts at once and climbs as rate * t / T, for a slow rate and a bursty process too", () => {
+    const count = (spec: ArrivalSpec, seed: number, untilMs: number) => {
+      const it = arrivalTimes(spec, createRng(seed));
+      let n = 0;
+      while ((it.next().value as number) < untilMs) n++;
+      return n;
+    };
+    // Constant 10/s over a 10 s ramp: L(t) = t^2 / 2, so 8 sends before 4 s (the first at 0), 50 before 10 s.
+    const constant: ArrivalSpec = { process: "constant", rate: 10, burstiness: 1, rampUpS: 10 };
+    assert.equal(count(constant, 1, 4000), 8);
+    assert.equal(count(constant, 1, 10_000), 50);
+    // Poisson 20/s over 10 s: 9 expected by 3 s, plus the one at 0; mean of 200 seeds.
+    const poisson: ArrivalSpec = { process: "poisson", rate: 20, burstiness: 1, rampUpS: 10 };
+    let sum = 0;
+    for (let seed = 1; seed <= 200; seed++) sum += count(poisson, seed, 3000);
+    assert.ok(Math.abs(sum / 200 - 10) < 0.6, `mean arrivals by 3 s: ${sum / 200}`);
+  });
+
   it("is reproducible from the seed", () => {
     const spec: ArrivalSpec = { ...base, process: "poisson", rate: 3 };
     assert.deepEqual(gaps(spec, 20, 5), gaps(spec, 20, 5));

@@ -53,42 +53,50 @@ describe("capacity at SLO", () => {
     }
   });
 
-  it("reports no capacity when the first load already fails, and stops within its time budget", async () => {
+  it("reports no capacity when the first load already fails, tries the max, stops within its budget", async () => {
     const sim = await startSimServer(simParams("fast"));
     const agent = new Agent({ connections: null });
+    type Slo = { request: Record<string, never>; objectives: ReturnType<typeof parseObjective>[] };
+    const search = (
+      slo: Slo,
+      mode: "rate" | "concurrency",
+      start: number,
+      max: number,
+      budgetMs = 60_000,
+    ) => {
+      const t0 = performance.now();
+      return findCapacity(quickRunner(sim.baseUrl, 5, { maxTokens: 4, slo }, [], agent), {
+        mode,
+        start,
+        max,
+        tolerance: 0.1,
+        budgetMs,
+        noiseMargin: 0.05,
+        now: () => performance.now() - t0,
+      });
+    };
     try {
       const impossible = { request: {}, objectives: [parseObjective("ttft p(50) < 0.001ms")] };
-      const t0 = performance.now();
-      const none = await findCapacity(
-        quickRunner(sim.baseUrl, 5, { maxTokens: 4, slo: impossible }, [], agent),
-        {
-          mode: "rate",
-          start: 5,
-          max: 100,
-          tolerance: 0.1,
-          budgetMs: 60_000,
-          noiseMargin: 0.05,
-          now: () => performance.now() - t0,
-        },
-      );
+      const none = await search(impossible, "rate", 5, 100);
       assert.equal(none.capacity, undefined);
       assert.equal(none.ending, "first-load-failed");
       const easy = { request: {}, objectives: [parseObjective("ttft p(50) < 10s")] };
-      const t1 = performance.now();
-      const budgeted = await findCapacity(
-        quickRunner(sim.baseUrl, 5, { maxTokens: 4, slo: easy }, [], agent),
-        {
-          mode: "concurrency",
-          start: 1,
-          max: 1024,
-          tolerance: 0.1,
-          budgetMs: 1,
-          noiseMargin: 0.05,
-          now: () => performance.now() - t1,
-        },
-      );
+      const budgeted = await search(easy, "concurrency", 1, 1024, 1);
       assert.equal(budgeted.ending, "budget");
       assert.equal(budgeted.trials.length, 1);
+      // Doubling from 1 to a max of 3 tries 3 itself, not just 1 and 2.
+      const upToMax = await search(easy, "concurrency", 1, 3);
+      assert.deepEqual(
+        upToMax.trials.map((t) => t.load),
+        [1, 2, 3],
+      );
+      assert.equal(upToMax.capacity, 3);
+      assert.equal(upToMax.ending, "max");
+      // An abortOnFail objective stops the run at the load that failed it: that load still bounds the answer.
+      const abort = { request: {}, objectives: [parseObjective("ttft p(50) < 0.001ms", true, 3)] };
+      const stopped = await search(abort, "rate", 5, 100);
+      assert.equal(stopped.ending, "stopped");
+      assert.equal(stopped.failedAt, 5);
     } finally {
       await agent.close();
       await sim.close();

@@ -34,7 +34,7 @@ describe("open loop", () => {
     assert.ok(s);
     assert.equal(s.rate, 50);
     assert.equal(s.n, 60);
-    assert.ok(Math.abs(s.achieved_rate - 50) / 50 < 0.05, `achieved ${s.achieved_rate}`);
+    assert.ok(Math.abs((s.achieved_rate ?? 0) - 50) / 50 < 0.05, `achieved ${s.achieved_rate}`);
     assert.ok(s.send_lag_ms.p99 < 50, `send lag p99 ${s.send_lag_ms.p99}`);
     assert.equal(b.levels[0]?.validity.valid, true);
   });
@@ -59,9 +59,10 @@ describe("open loop", () => {
       assert.ok(s.ttft_ms.p90 < 100, `TTFT from actual send, p90 ${s.ttft_ms.p90}`);
       assert.ok(s.ttft_queued_ms.p90 > 300, `TTFT from intended send, p90 ${s.ttft_queued_ms.p90}`);
       assert.ok(s.send_lag_ms.p90 > 250, `send lag p90 ${s.send_lag_ms.p90}`);
-      // The client held requests back by design (max concurrency), so lag marks the level invalid.
-      assert.equal(b.levels[0]?.validity.valid, false);
-      assert.match(b.levels[0]?.validity.reasons[0] ?? "", /left .* ms late at p99/);
+      // The client held requests back by design (max concurrency) while its own loop kept up: the lag
+      // is the endpoint's, measured in the queue-inclusive times, and noted, not an invalid level.
+      assert.equal(b.levels[0]?.validity.valid, true);
+      assert.match(b.levels[0]?.validity.warnings[0] ?? "", /left .* ms late at p99.*--max-concurrency/);
     } finally {
       await server.close();
     }
