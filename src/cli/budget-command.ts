@@ -119,6 +119,7 @@ async function budgetFromPrometheus(spec: ProductionSpec, f: BudgetFlags): Promi
     throw new UsageError(
       `--range over --step is ${points} points, more than the ${MAX_POINTS} Prometheus returns per query; use --step ${Math.ceil((end - start) / (MAX_POINTS - 1))}s or more`,
     );
+  const timesMs = Array.from({ length: points }, (_, i) => (start + i * step) * 1000);
   const results: SloBudget[] = [];
   try {
     for (const slo of spec.slos) {
@@ -128,6 +129,20 @@ async function budgetFromPrometheus(spec: ProductionSpec, f: BudgetFlags): Promi
       } catch (err) {
         if (err instanceof SliError) throw new UsageError(`${f.slo}: ${err.message}`);
         throw err;
+      }
+      // increase() extrapolates to the range's edges; whole events read better.
+      const events = Math.round((await queryScalar(base, increase(counters.total, range), end)) ?? 0);
+      // A quiet range is not a missing SLI: only a period without events is (asked first: nothing
+      // else is worth querying for it).
+      if (
+        events === 0 &&
+        ((await queryScalar(base, increase(counters.total, spec.period), end)) ?? 0) === 0
+      ) {
+        results.push({
+          slo,
+          note: `no events over the ${spec.period} period: ${counters.total} is missing from Prometheus or saw no traffic`,
+        });
+        continue;
       }
       const windows = await Promise.all(
         alertWindowSpans(WORKBOOK_WINDOWS).map(async (windowMs) => ({
@@ -141,29 +156,12 @@ async function budgetFromPrometheus(spec: ProductionSpec, f: BudgetFlags): Promi
           ),
         })),
       );
-      // increase() extrapolates to the range's edges; whole events read better.
-      const events = Math.round((await queryScalar(base, increase(counters.total, range), end)) ?? 0);
       const bad = Math.round(
         counters.bad
           ? ((await queryScalar(base, increase(counters.bad, range), end)) ?? 0)
           : events - ((await queryScalar(base, increase(counters.good as string, range), end)) ?? 0),
       );
-      // A quiet range is not a missing SLI: only a period without events is.
-      if (
-        events === 0 &&
-        ((await queryScalar(base, increase(counters.total, spec.period), end)) ?? 0) === 0
-      ) {
-        results.push({
-          slo,
-          note: `no events over the ${spec.period} period: ${counters.total} is missing from Prometheus or saw no traffic`,
-        });
-        continue;
-      }
       const periodRatio = await queryScalar(base, errorRatioExpr(counters, spec.period), end);
-      const timesMs = Array.from(
-        { length: Math.floor((end - start) / step) + 1 },
-        (_, i) => (start + i * step) * 1000,
-      );
       results.push({
         slo,
         analysis: budgetFromSeries({

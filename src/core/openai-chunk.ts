@@ -34,15 +34,24 @@ function errorText(err: unknown): string {
   return JSON.stringify(err);
 }
 
-function choiceText(choice: Json): string {
+/** The choice's generated text; marks `info.reasoning` when some of it is thinking. */
+function choiceText(choice: Json, info: ChunkInfo): string {
   if (typeof choice.text === "string") return choice.text; // completions
   const delta = choice.delta;
   if (!isObject(delta)) return "";
   let text = "";
   if (typeof delta.content === "string") text = delta.content;
   // Reasoning models stream thinking tokens separately; they are generated tokens all the same.
-  if (typeof delta.reasoning_content === "string") text += delta.reasoning_content;
-  else if (typeof delta.reasoning === "string") text += delta.reasoning;
+  const thinking =
+    typeof delta.reasoning_content === "string"
+      ? delta.reasoning_content
+      : typeof delta.reasoning === "string"
+        ? delta.reasoning
+        : "";
+  if (thinking) {
+    text += thinking;
+    info.reasoning = true;
+  }
   if (Array.isArray(delta.tool_calls)) {
     for (const call of delta.tool_calls) {
       if (isObject(call) && isObject(call.function)) {
@@ -75,15 +84,8 @@ function interpretObject(parsed: Json): ChunkInfo {
   if (Array.isArray(choices) && choices.length > 0) {
     const choice = choices[0];
     if (isObject(choice)) {
-      info.text = choiceText(choice);
+      info.text = choiceText(choice, info);
       info.tokens = choiceTokens(choice);
-      const d = choice.delta;
-      if (
-        isObject(d) &&
-        ((typeof d.reasoning_content === "string" && d.reasoning_content) ||
-          (typeof d.reasoning === "string" && d.reasoning))
-      )
-        info.reasoning = true;
       if (typeof choice.finish_reason === "string") info.finishReason = choice.finish_reason;
       const message = choice.message; // non-streaming chat responses
       if (isObject(message) && typeof message.content === "string") info.text = message.content;

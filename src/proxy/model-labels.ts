@@ -8,9 +8,11 @@ import { request } from "undici";
 export class ModelLabels {
   private known: Set<string>;
 
+  /** onLearn: called once per model the upstream's list adds after construction. */
   constructor(
     allowlist: string[] | undefined,
     private readonly upstream: string,
+    private readonly onLearn: (model: string) => void = () => {},
   ) {
     this.known = new Set(allowlist ?? []);
     this.fixed = allowlist !== undefined && allowlist.length > 0;
@@ -27,7 +29,10 @@ export class ModelLabels {
       const res = await request(`${this.upstream}/v1/models`, { headersTimeout: 3000, bodyTimeout: 3000 });
       const doc = (await res.body.json()) as { data?: { id?: unknown }[] };
       for (const m of doc.data ?? [])
-        if (typeof m.id === "string" && this.known.size < 100) this.known.add(m.id);
+        if (typeof m.id === "string" && !this.known.has(m.id) && this.known.size < 100) {
+          this.known.add(m.id);
+          this.onLearn(m.id);
+        }
     } catch {
       // Upstream not up yet: keep what we know; the next refresh tries again.
     }
@@ -37,11 +42,6 @@ export class ModelLabels {
    * A request that names no model is served the upstream's only model, when it has one (llama.cpp,
    * a single-model vLLM), so it takes that label; with several, which one answers is unknown.
    */
-  /** Every label value a generation can get: the known models and "other". */
-  get values(): string[] {
-    return [...this.known, "other"];
-  }
-
   label(model: unknown): string {
     if (model === undefined && this.known.size === 1) return this.known.values().next().value as string;
     if (typeof model === "string" && this.known.has(model)) return model;

@@ -51,13 +51,14 @@ export class ProxyMetrics {
   readonly sloTotal: Counter<string>;
   private active = 0;
   private peak = 0;
-  private readonly primed = new Set<string>();
-  /** The goodput criteria the proxy counts (all, ttft, ...), made at 0 with the rest. */
-  criteria: readonly string[] = ["all"];
   /** Scrapes in turn: the format is the registry's state while one is rendered. */
   private rendering: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly service: string) {
+  /** criteria: the goodput criteria the proxy counts ("all", then "ttft", ...), made at 0 with the rest. */
+  constructor(
+    readonly service: string,
+    readonly criteria: readonly string[] = ["all"],
+  ) {
     // OpenMetrics while the metrics are made, so histograms may carry exemplars; each scrape picks its format.
     this.registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
     const registers = [this.registry];
@@ -164,16 +165,18 @@ export class ProxyMetrics {
   }
 
   labels(model: string, route: string): Labels {
-    const labels = { [SERVICE_LABEL]: this.service, [MODEL_LABEL]: model, [ROUTE_LABEL]: route } as Labels;
-    if (model !== "none") this.prime(labels);
-    return labels;
+    return { [SERVICE_LABEL]: this.service, [MODEL_LABEL]: model, [ROUTE_LABEL]: route } as Labels;
   }
 
-  /** Makes an LLM model and route's SLI series at 0 (once), before their first event. */
-  prime(labels: Labels): void {
-    const key = `${labels[MODEL_LABEL]}\n${labels[ROUTE_LABEL]}`;
-    if (this.primed.has(key)) return;
-    this.primed.add(key);
+  /**
+   * Makes a model label's SLI series at 0 on every LLM route, before their first event: at start for
+   * every label a generation can get, then for each model the upstream adds.
+   */
+  prime(model: string, routes: Iterable<string>): void {
+    for (const route of routes) this.primeSeries(this.labels(model, route));
+  }
+
+  private primeSeries(labels: Labels): void {
     for (const [outcome, status] of PRIMED_OUTCOMES) this.requests.inc({ ...labels, outcome, status }, 0);
     for (const criterion of this.criteria) {
       this.sloGood.inc({ ...labels, criterion }, 0);

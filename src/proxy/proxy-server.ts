@@ -147,20 +147,19 @@ export class StreamsloProxy {
 
   constructor(readonly o: ProxyOptions) {
     this.upstream = new URL(o.upstream);
-    this.metrics = new ProxyMetrics(o.service);
+    this.criteria = o.slo?.request ?? {};
+    const criterionNames = Object.entries(this.criteria)
+      .filter(([, v]) => v !== undefined)
+      .map(([k]) => k.replace(/Ms$/, ""));
+    this.metrics = new ProxyMetrics(o.service, ["all", ...criterionNames]);
     this.generations = generationDispatcher(this.upstream.origin);
     this.lends = this.generations instanceof Http1Pool;
     this.agent = new Agent({ connections: null, keepAliveTimeout: 30_000 });
-    this.models = new ModelLabels(o.models, this.upstream.origin);
+    this.models = new ModelLabels(o.models, this.upstream.origin, (model) =>
+      this.metrics.prime(model, LLM_ROUTES),
+    );
     this.log = new RequestLog(o.logFile);
     this.tracing = o.tracing ?? createTracing(o.service, o.otlpEndpoint);
-    this.criteria = o.slo?.request ?? {};
-    this.metrics.criteria = [
-      "all",
-      ...Object.entries(this.criteria)
-        .filter(([, v]) => v !== undefined)
-        .map(([k]) => k.replace(/Ms$/, "")),
-    ];
     const production = o.slo?.production;
     const slos = production?.slos.filter(computableOffline) ?? [];
     if (production && slos.length > 0) {
@@ -170,9 +169,8 @@ export class StreamsloProxy {
   }
 
   async start(): Promise<{ url: string; adminUrl: string }> {
-    await this.models.refresh();
-    for (const model of this.models.values)
-      for (const route of LLM_ROUTES) this.metrics.prime(this.metrics.labels(model, route));
+    await this.models.refresh(); // primes each model it learns
+    for (const model of [...(this.o.models ?? []), "other"]) this.metrics.prime(model, LLM_ROUTES);
     this.refreshTimer = setInterval(() => void this.models.refresh(), 60_000);
     this.refreshTimer.unref();
     this.server = createServer({ maxHeaderSize: this.o.maxHeaderBytes }, (req, res) => this.handle(req, res));
@@ -661,16 +659,9 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
           : { outcome: "ok" as const };
       rec.outcome = v.outcome;
       if (v.error) rec.error = v.error;
-      // A stream that started and then broke is a drop whatever broke it (a silence past --timeout
-      // too: its cause is in stream_breaks_total), as budget and the live gauges count it.
-      outcome =
-        v.outcome === "ok"
-          ? "ok"
-          : v.outcome === "incomplete"
-            ? "upstream_drop"
-            : v.error?.code === "body_timeout"
-              ? "timeout"
-              : "upstream_error";
+      // A stream that broke (a silence past --timeout too: body_timeout is incomplete, its cause in
+      // stream_breaks_total) is a drop, as budget and the live gauges count it.
+      outcome = v.outcome === "ok" ? "ok" : v.outcome === "incomplete" ? "upstream_drop" : "upstream_error";
       if (!this.llm) outcome = broke ? "upstream_drop" : "ok";
     }
     this.proxy.finish(rec, outcome, this.llm, this.labels(), this.traced, this.req.method ?? "GET");

@@ -1,6 +1,6 @@
 import type { LevelSummary } from "../level-aggregate.js";
 import { clientTtftBesideServer, firstChunkCaveat } from "../server-view.js";
-import { fmtMs, fmtNum, fmtPct, loadName, relChange, roundUpNice } from "./numbers.js";
+import { cap, fmtMs, fmtNum, fmtPct, loadName, relChange, roundUpNice } from "./numbers.js";
 import type { ReportInput, ReportLevel } from "./report-input.js";
 import { type CutLevel, cutLevel, joinAnd, levelsNotRun, stopCause, stoppedEarly } from "./stopped-early.js";
 
@@ -19,10 +19,6 @@ export interface Section {
   title: string;
   paragraphs: string[];
   bullets?: string[];
-}
-
-function cap(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
 function ok(levels: ReportLevel[]): ReportLevel[] {

@@ -1,5 +1,10 @@
 /** Formatting for report prose: every number shown comes through here, so each reads the same way. */
 
+/** The sentence's first letter in capitals: "concurrency 4" -> "Concurrency 4". */
+export function cap(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
 export function fmtMs(v: number): string {
   if (!Number.isFinite(v)) return "n/a";
   if (v >= 10_000) return `${(v / 1000).toFixed(1)} s`;

@@ -1,4 +1,4 @@
-import { fmtPct, loadName } from "./numbers.js";
+import { cap, fmtPct, loadName } from "./numbers.js";
 import type { ReportInput, ReportLevel, RunStopView } from "./report-input.js";
 
 /** The level a run's early stop cut short, and why, as a predicate: "was cut short after ...". */
@@ -9,10 +9,6 @@ export interface CutLevel {
   measured: string;
   /** The stop was the level failing (error rate, an abortOnFail objective, fatal errors), not the user. */
   failed: boolean;
-}
-
-function cap(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
 /** Why the run stopped, as a clause: "it was interrupted (Ctrl-C or SIGTERM)"; `where`: name the level. */

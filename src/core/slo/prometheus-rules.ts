@@ -8,7 +8,7 @@ import {
 } from "./burn-rate.js";
 import { RULES, SERVICE_LABEL, SLO_LABEL } from "./conventions.js";
 import type { ProductionSlo, ProductionSpec } from "./production-spec.js";
-import { errorRatioExpr, presenceSeries, promString, sliCounters } from "./sli-queries.js";
+import { errorRatioExpr, labelSet, presenceSeries, sliCounters } from "./sli-queries.js";
 
 export interface Rule {
   record?: string;
@@ -42,12 +42,6 @@ export function ruleWindows(spec: ProductionSpec): string[] {
 
 export function sloLabels(spec: ProductionSpec, slo: ProductionSlo): Record<string, string> {
   return { ...spec.labels, [SERVICE_LABEL]: spec.service, [SLO_LABEL]: slo.name };
-}
-
-function selector(labels: Record<string, string>): string {
-  return `{${Object.entries(labels)
-    .map(([k, v]) => `${k}="${promString(v)}"`)
-    .join(",")}}`;
 }
 
 function fmt(x: number): string {
@@ -91,7 +85,7 @@ function describe(slo: ProductionSlo): string {
 /** Recording rules (error ratios per window, meta rules) and alerts for one SLO. */
 export function sloRuleGroups(spec: ProductionSpec, slo: ProductionSlo): RuleGroup[] {
   const labels = sloLabels(spec, slo);
-  const sel = selector(labels);
+  const sel = labelSet(labels);
   const counters = sliCounters(spec, slo);
   const budget = 1 - slo.objective;
   const recordings: Rule[] = ruleWindows(spec).map((w) => ({

@@ -1,7 +1,7 @@
 import { PROXY_METRICS, SERVICE_LABEL } from "./conventions.js";
 import type { ProductionSlo, ProductionSpec } from "./production-spec.js";
 import { burnAlerts, prometheusRules, sloLabels } from "./prometheus-rules.js";
-import { latencyBucket, leLabel, presenceSeries, promString, VLLM_HISTOGRAMS } from "./sli-queries.js";
+import { labelSet, latencyBucket, leLabel, presenceSeries, VLLM_HISTOGRAMS } from "./sli-queries.js";
 
 /** The label="value" matchers of a selector (not !=, =~ or !~). */
 function equalityMatchers(selector: string): Record<string, string> {
@@ -34,12 +34,6 @@ export interface PromtoolTest {
   alert_rule_test: AlertTest[];
 }
 
-function labelText(labels: Record<string, string>): string {
-  return `{${Object.entries(labels)
-    .map(([k, v]) => `${k}="${promString(v)}"`)
-    .join(",")}}`;
-}
-
 /** Concrete good and bad counter series that the SLO's selectors match. */
 function goodBadSeries(
   spec: ProductionSpec,
@@ -51,25 +45,25 @@ function goodBadSeries(
     switch (slo.sli) {
       case "availability":
         return {
-          good: `${req}${labelText({ ...svc, outcome: "ok" })}`,
-          bad: `${req}${labelText({ ...svc, outcome: "upstream_error" })}`,
+          good: `${req}${labelSet({ ...svc, outcome: "ok" })}`,
+          bad: `${req}${labelSet({ ...svc, outcome: "upstream_error" })}`,
         };
       case "drops":
         return {
-          good: `${req}${labelText({ ...svc, outcome: "ok" })}`,
-          bad: `${req}${labelText({ ...svc, outcome: "upstream_drop" })}`,
+          good: `${req}${labelSet({ ...svc, outcome: "ok" })}`,
+          bad: `${req}${labelSet({ ...svc, outcome: "upstream_drop" })}`,
         };
       case "goodput":
         return {
-          good: `${PROXY_METRICS.sloGood}${labelText({ ...svc, criterion: "all" })}`,
-          total: `${PROXY_METRICS.sloTotal}${labelText({ ...svc, criterion: "all" })}`,
+          good: `${PROXY_METRICS.sloGood}${labelSet({ ...svc, criterion: "all" })}`,
+          total: `${PROXY_METRICS.sloTotal}${labelSet({ ...svc, criterion: "all" })}`,
         };
       case "latency": {
         const name = PROXY_METRICS[slo.metric ?? "ttft"];
         const le = leLabel(latencyBucket(spec, slo), "streamslo");
         return {
-          good: `${name}_bucket${labelText({ ...svc, le })}`,
-          total: `${name}_count${labelText(svc)}`,
+          good: `${name}_bucket${labelSet({ ...svc, le })}`,
+          total: `${name}_count${labelSet(svc)}`,
         };
       }
     }
@@ -79,20 +73,20 @@ function goodBadSeries(
     switch (slo.sli) {
       case "availability":
         return {
-          good: `http_requests_total${labelText({ ...spec.selector, handler: "/v1/chat/completions", status: "2xx" })}`,
-          bad: `http_requests_total${labelText({ ...spec.selector, handler: "/v1/chat/completions", status: "5xx" })}`,
+          good: `http_requests_total${labelSet({ ...spec.selector, handler: "/v1/chat/completions", status: "2xx" })}`,
+          bad: `http_requests_total${labelSet({ ...spec.selector, handler: "/v1/chat/completions", status: "5xx" })}`,
         };
       case "drops":
         return {
-          good: `vllm:request_success_total${labelText({ ...model, finished_reason: "stop" })}`,
-          bad: `vllm:request_success_total${labelText({ ...model, finished_reason: "abort" })}`,
+          good: `vllm:request_success_total${labelSet({ ...model, finished_reason: "stop" })}`,
+          bad: `vllm:request_success_total${labelSet({ ...model, finished_reason: "abort" })}`,
         };
       case "latency": {
         const name = VLLM_HISTOGRAMS[slo.metric ?? "ttft"];
         const le = leLabel(latencyBucket(spec, slo), "vllm");
         return {
-          good: `${name}_bucket${labelText({ ...model, le })}`,
-          total: `${name}_count${labelText(model)}`,
+          good: `${name}_bucket${labelSet({ ...model, le })}`,
+          total: `${name}_count${labelSet(model)}`,
         };
       }
     }
@@ -171,16 +165,14 @@ export function promtoolTests(
         alert_rule_test: [burn("1h", ["page", "ticket"])],
       });
     }
-    if (
-      spec.source === "streamslo" &&
-      slo.sli === "availability" &&
-      slo.good === undefined &&
-      fastBad / PER_MINUTE > fastFactor * budget
-    ) {
-      const requests = (outcome: string, perMinute: number) => ({
-        series: `${PROXY_METRICS.requests}${labelText({ ...svc, outcome })}`,
-        values: `0+${perMinute}x120`,
-      });
+    // The proxy's own outcome counters, at a fast burn the page must see through other outcomes.
+    const proxyBurn =
+      spec.source === "streamslo" && slo.good === undefined && fastBad / PER_MINUTE > fastFactor * budget;
+    const requests = (outcome: string, perMinute: number) => ({
+      series: `${PROXY_METRICS.requests}${labelSet({ ...svc, outcome })}`,
+      values: `0+${perMinute}x120`,
+    });
+    if (proxyBurn && slo.sli === "availability") {
       // A client's wrong requests (4xx but 429) are no events: three times as many as the rest, they
       // must not dilute a fast burn (20x) below the page (counted in the total: 5x, under 6x and 14.4x).
       tests.push({
@@ -197,24 +189,13 @@ export function promtoolTests(
         alert_rule_test: [burn("1h", ["page", "ticket"])],
       });
     }
-    if (
-      spec.source === "streamslo" &&
-      slo.sli === "drops" &&
-      slo.good === undefined &&
-      fastBad / PER_MINUTE > fastFactor * budget
-    ) {
+    if (proxyBurn && slo.sli === "drops") {
       // Requests that failed before a stream started are availability's events, not drops': three
       // times as many as the streams, they must not dilute a fast burn of drops below the page.
       tests.push({
         name: `${slo.name}: requests that failed before streaming neither burn nor hide a burn of drops`,
         interval: "1m",
-        input_series: [
-          ...traffic(spec, slo, fastBad, 120),
-          {
-            series: `${PROXY_METRICS.requests}${labelText({ ...svc, outcome: "upstream_error" })}`,
-            values: `0+${3 * PER_MINUTE}x120`,
-          },
-        ],
+        input_series: [...traffic(spec, slo, fastBad, 120), requests("upstream_error", 3 * PER_MINUTE)],
         // Availability sees those errors, and pages for them: its alerts are expected beside drops'.
         alert_rule_test: [
           {
@@ -245,7 +226,7 @@ export function promtoolTests(
     tests.push({
       name: "an idle proxy raises no SLOMetricsAbsent",
       interval: "1m",
-      input_series: [{ series: `${PROXY_METRICS.activeStreams}${labelText(svc)}`, values: "0x30" }],
+      input_series: [{ series: `${PROXY_METRICS.activeStreams}${labelSet(svc)}`, values: "0x30" }],
       alert_rule_test: [
         {
           eval_time: "15m",

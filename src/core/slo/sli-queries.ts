@@ -8,14 +8,19 @@ import {
 } from "./conventions.js";
 import type { LatencyMetric, ProductionSlo, ProductionSpec } from "./production-spec.js";
 
+/** vLLM's buckets for its per-gap ITL and its per-request TPOT histograms: the same list. */
+const VLLM_TOKEN_BUCKETS = [
+  0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80,
+] as const;
+
 /** vLLM's histogram buckets (vllm/v1/metrics/loggers.py), which its latency SLIs must use. */
 export const VLLM_BUCKETS = {
   ttft: [
     0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80, 160,
     640, 2560,
   ],
-  itl: [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80],
-  tpot: [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80],
+  itl: VLLM_TOKEN_BUCKETS,
+  tpot: VLLM_TOKEN_BUCKETS,
   e2e: [0.3, 0.5, 0.8, 1, 1.5, 2, 2.5, 5, 10, 15, 20, 30, 40, 50, 60, 120, 240, 480, 960, 1920, 7680],
 } as const;
 
@@ -32,6 +37,13 @@ export interface SliCounters {
 /** A label value as a PromQL string literal's body (backslash, quote and newline escaped). */
 export function promString(v: string): string {
   return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}
+
+/** `{k="v",...}` with every value escaped: labels to match exactly, or to write on a series. */
+export function labelSet(labels: Record<string, string>): string {
+  return `{${Object.entries(labels)
+    .map(([k, v]) => `${k}="${promString(v)}"`)
+    .join(",")}}`;
 }
 
 function matchers(pairs: Record<string, string>): string {
