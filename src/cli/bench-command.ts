@@ -5,6 +5,13 @@ import { generationDispatcher } from "../client/dispatcher.js";
 import { shownUrl } from "../client/endpoint.js";
 import { ServerMetricsScraper } from "../client/server-metrics-scraper.js";
 import type { ArrivalProcess } from "../core/arrivals.js";
+import {
+  failedShareText,
+  failureWarnings,
+  levelsOverFailedShare,
+  levelsWithoutSuccess,
+  noSuccessText,
+} from "../core/failure-share.js";
 import { redactUrlSecrets } from "../core/redact.js";
 import { needsText } from "../core/slo-spec.js";
 import { type Baseline, measureBaseline } from "../load/baseline.js";
@@ -358,6 +365,9 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
     if (capacity) process.stdout.write(`\n${capacityText(capacity)}\n`);
     process.stdout.write(`results in ${dir}\n`);
   }
+  // Levels without a single success get their own line, with the exit code, below.
+  for (const f of levelsOverFailedShare(levels.map((l) => l.summary)))
+    process.stderr.write(`streamslo: warning: ${failedShareText(f)}\n`);
   return exitCode(stop, levels, capacity);
 }
 
@@ -403,7 +413,6 @@ function exitCode(stop: StopReason | undefined, levels: LevelResult[], capacity?
     );
     return EXIT.sloFailed;
   }
-  if (capacity) return capacity.capacity === undefined ? EXIT.sloFailed : EXIT.ok;
   const fatal = fatalFailures(
     levels.map((l) => ({ ok: l.summary.ok, codes: l.summary.errors_by_code })),
     isFatalCode,
@@ -412,6 +421,13 @@ function exitCode(stop: StopReason | undefined, levels: LevelResult[], capacity?
     process.stderr.write(`streamslo: every request failed (${fatal}). Check --url, --model and --api-key.\n`);
     return EXIT.endpoint;
   }
+  const empty = levelsWithoutSuccess(levels.map((l) => l.summary));
+  // A search judges loads by the SLO, and a load where all failed is one it fails, unless none succeeded anywhere.
+  if (empty.length > 0 && (!capacity || empty.length === levels.length)) {
+    for (const f of empty) process.stderr.write(`streamslo: ${noSuccessText(f)}\n`);
+    return EXIT.noSuccess;
+  }
+  if (capacity) return capacity.capacity === undefined ? EXIT.sloFailed : EXIT.ok;
   const failed = levels.filter((l) => l.objectives.some((o) => !o.pass));
   if (failed.length > 0) {
     process.stderr.write(`streamslo: SLO failed at ${failed.map((l) => l.summary.scenario).join(", ")}\n`);
@@ -434,6 +450,7 @@ function summaryDocument(
     interrupted: stop?.kind === "interrupted",
     stop_reason: stop ?? null,
     fatal: stop?.kind === "fatal" ? stop.error : null,
+    warnings: failureWarnings(levels.map((l) => l.summary)),
     slo_pass: hasSlo ? levels.every((l) => l.objectives.every((o) => o.pass)) : null,
     levels: levels.map((l) => ({
       ...l.summary,

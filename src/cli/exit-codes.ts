@@ -4,6 +4,8 @@ export const EXIT = {
   failure: 1,
   usage: 2,
   endpoint: 3,
+  /** A level in which not one measured request succeeded: nothing was measured. */
+  noSuccess: 4,
   interrupted: 130,
   sloFailed: 99,
 } as const;

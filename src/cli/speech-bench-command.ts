@@ -2,6 +2,13 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Agent } from "undici";
 import { Clock } from "../client/clock.js";
+import {
+  failedShareText,
+  failureWarnings,
+  levelsOverFailedShare,
+  levelsWithoutSuccess,
+  noSuccessText,
+} from "../core/failure-share.js";
 import { redactSecret, redactUrlSecrets } from "../core/redact.js";
 import type { SpeechLevelSummary } from "../core/speech/speech-aggregate.js";
 import { STT_PROTOCOLS } from "../core/speech/stt-protocols.js";
@@ -236,12 +243,14 @@ export async function speechBenchCommand(f: BenchFlags): Promise<number> {
     await sim?.close();
   }
   const stop = runner.stopReason;
+  const counts = results.map((r) => ({ ...r, errors_by_code: r.error_codes }));
   const targetsPass = results.every((l) => l.targets.every((t) => t.pass));
   const doc = {
     ...info,
     run_dir: dir,
     interrupted: stop?.kind === "interrupted",
     stop_reason: stop ?? null,
+    warnings: failureWarnings(counts),
     targets_pass: targetsPass,
     levels: results,
   };
@@ -259,6 +268,8 @@ export async function speechBenchCommand(f: BenchFlags): Promise<number> {
     for (const line of speechDetailLines(results)) process.stdout.write(`${line}\n`);
     process.stdout.write(`results in ${dir}\n`);
   }
+  for (const w of levelsOverFailedShare(counts))
+    process.stderr.write(`streamslo: warning: ${failedShareText(w)}\n`);
   if (stop?.kind === "fatal") {
     process.stderr.write(
       `streamslo: every stream failed with ${stop.error.code}: ${stop.error.message.replace(/\.$/, "")}. Check --url, --adapter and --api-key.\n`,
@@ -275,6 +286,11 @@ export async function speechBenchCommand(f: BenchFlags): Promise<number> {
       `streamslo: every stream failed (${fatal}). Check --url, --adapter and --api-key.\n`,
     );
     return EXIT.endpoint;
+  }
+  const empty = levelsWithoutSuccess(counts);
+  if (empty.length > 0) {
+    for (const e of empty) process.stderr.write(`streamslo: ${noSuccessText(e)}\n`);
+    return EXIT.noSuccess;
   }
   if (f.gate && !targetsPass) {
     process.stderr.write("streamslo: a voice target failed (--gate)\n");

@@ -254,6 +254,23 @@ describe("streamslo report", () => {
     );
   });
 
+  it("leads with a warning when a level's failed share passes 5%, naming the level and its dominant error", async () => {
+    const md = await editedReport((doc) => {
+      const l = doc.levels[1];
+      Object.assign(l, { ok: l.n - 3, error: 3, errors_by_code: { http_503: 2, stream_error: 1 } });
+    });
+    const warning = section(md, "Warning: failed requests");
+    assert.match(warning, /More than 5% of a level's measured requests failed/);
+    assert.match(warning, /- c=4: 19% of measured requests failed \(3 of 16, mostly http_503 x2\)/);
+    assert.ok(md.indexOf("## Warning: failed requests") < md.indexOf("## SLO statement"), "at the top");
+    // 5% or less is no warning.
+    const quiet = await editedReport((doc) => {
+      const l = doc.levels[1];
+      Object.assign(l, { ok: l.n, error: 0, errors_by_code: {} });
+    });
+    assert.doesNotMatch(quiet, /Warning: failed requests/);
+  });
+
   it("gives an invalid level's own validity reasons", async () => {
     const lag = "client event loop lagged 31.0 ms at p99 (limit 20 ms): timings may be late by as much";
     const md = await editedReport((doc) => {

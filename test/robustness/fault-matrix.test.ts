@@ -18,35 +18,38 @@ const SMALL = ["-c", "2", "-n", "4", "--warmup", "0", "--baseline", "0", "--time
 
 interface FaultCase {
   args?: string[];
-  /** 3: the first requests all failed alike with a code retrying cannot fix, so the run stopped. */
-  exit: 0 | 3;
+  /**
+   * 3: the first requests all failed alike with a code retrying cannot fix, so the run stopped.
+   * 4: the run went on to the end, but no measured request succeeded: not a measurement.
+   */
+  exit: 0 | 3 | 4;
   code: string;
 }
 
 /** How each fault is classified: every measured request gets this code (README "Outcomes"). */
 const HOSTILE: Record<MisbehaviourName, FaultCase> = {
-  "HTTP 500": { exit: 0, code: "http_500" },
-  "connection closed before the response": { exit: 0, code: "connect_reset" },
-  "connection reset mid-stream": { exit: 0, code: "stream_reset" },
+  "HTTP 500": { exit: 4, code: "http_500" },
+  "connection closed before the response": { exit: 4, code: "connect_reset" },
+  "connection reset mid-stream": { exit: 4, code: "stream_reset" },
   // undici takes a reset that ends a body read to the close as its end: the stream merely stops.
-  "connection reset mid-stream, body read to the close": { exit: 0, code: "stream_dropped" },
-  "stall longer than the timeout": { exit: 0, code: "body_timeout" },
-  "slowloris headers": { exit: 0, code: "headers_timeout" },
-  "headers without end": { exit: 0, code: "response_too_large" },
-  "never-ending stream": { args: ["--max-request-time", "1.5"], exit: 0, code: "request_timeout" },
-  "token flood without end": { args: ["--max-response-mb", "16"], exit: 0, code: "response_too_large" },
+  "connection reset mid-stream, body read to the close": { exit: 4, code: "stream_dropped" },
+  "stall longer than the timeout": { exit: 4, code: "body_timeout" },
+  "slowloris headers": { exit: 4, code: "headers_timeout" },
+  "headers without end": { exit: 4, code: "response_too_large" },
+  "never-ending stream": { args: ["--max-request-time", "1.5"], exit: 4, code: "request_timeout" },
+  "token flood without end": { args: ["--max-response-mb", "16"], exit: 4, code: "response_too_large" },
   "one 8 MiB SSE line": { exit: 0, code: "ok" },
-  "one line without end": { exit: 0, code: "response_too_large" },
+  "one line without end": { exit: 4, code: "response_too_large" },
   "text/html 200": { exit: 3, code: "not_sse" },
   "application/json when streaming was asked": { exit: 3, code: "not_sse" },
   "invalid JSON in data lines": { exit: 3, code: "invalid_json" },
   "endless JSON body (no streaming)": {
     args: ["--no-stream", "--max-response-mb", "8"],
-    exit: 0,
+    exit: 4,
     code: "response_too_large",
   },
-  "200 with an empty body": { exit: 0, code: "empty_response" },
-  "200 then immediate close": { exit: 0, code: "stream_reset" },
+  "200 with an empty body": { exit: 4, code: "empty_response" },
+  "200 then immediate close": { exit: 4, code: "stream_reset" },
 };
 
 const OUTCOME: Record<string, string> = {
@@ -95,6 +98,14 @@ describe("bench against hostile servers: every request accounted for, the proces
         assert.ok(level, "the level is summarised");
         if (c.exit === 0) {
           assert.equal(level.n, 4, "the run went on to the end");
+        } else if (c.exit === 4) {
+          assert.equal(level.n, 4, "the run went on to the end");
+          assert.match(
+            run.stderr.trim(),
+            new RegExp(
+              `^streamslo: c=2: no measured request succeeded \\(4 of 4 failed, mostly ${c.code} x4\\); this level is not a measurement$`,
+            ),
+          );
         } else {
           assert.ok(level.n >= 3, "stopped after three alike");
           assert.match(
@@ -127,7 +138,11 @@ describe("bench against the simulator's injected faults", { concurrency: 3 }, ()
   for (const [name, args, code] of cases) {
     it(`${name}: ${code}`, async () => {
       const run = await benchRun([...common, ...args], tempDir());
-      assertCleanExit(run, 0);
+      assertCleanExit(run, 4);
+      assert.match(
+        run.stderr,
+        new RegExp(`c=2: no measured request succeeded \\(4 of 4 failed, mostly ${code} x4\\)`),
+      );
       assertRunInvariants(run);
       assertClassified(run, code);
     });
@@ -159,6 +174,14 @@ describe("bench against the simulator's injected faults", { concurrency: 3 }, ()
     );
     assertCleanExit(run, 0);
     assertRunInvariants(run);
+    // Some failed and some did not: a result, with the failed share said on stderr and in summary.json.
+    assert.match(
+      run.stderr,
+      /^streamslo: warning: c=4: \d+% of measured requests failed \(\d+ of 40, mostly \w+ x\d+\)/m,
+    );
+    const warnings = (run.summary as unknown as { warnings: string[] }).warnings;
+    assert.equal(warnings.length, 1, JSON.stringify(warnings));
+    assert.match(warnings[0] ?? "", /^c=4: \d+% of measured requests failed/);
     const codes = measuredCodes(run);
     const allowed = new Set(["ok", "http_503", "stream_reset", "stream_error", "body_timeout"]);
     for (const k of Object.keys(codes)) assert.ok(allowed.has(k), `unexpected ${k}`);

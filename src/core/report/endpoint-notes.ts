@@ -1,3 +1,4 @@
+import { FAILED_SHARE_WARNING, failureWarnings } from "../failure-share.js";
 import type { LevelSummary } from "../level-aggregate.js";
 import { clientTtftBesideServer, firstChunkCaveat } from "../server-view.js";
 import { cap, fmtMs, fmtNum, fmtPct, loadName, relChange, roundUpNice } from "./numbers.js";
@@ -432,9 +433,26 @@ function stoppedSection(r: ReportInput): Section[] {
   return text ? [{ title: "Run stopped early", paragraphs: [text] }] : [];
 }
 
+/** Leads the notes when some level's failed share passed the warning threshold (or nothing succeeded). */
+function failedSection(r: ReportInput): Section[] {
+  const warnings = failureWarnings(r.levels.map((l) => l.summary));
+  return warnings.length > 0
+    ? [
+        {
+          title: "Warning: failed requests",
+          paragraphs: [
+            `More than ${fmtPct(FAILED_SHARE_WARNING, 0)} of a level's measured requests failed; the latency figures below describe only the requests that succeeded.`,
+          ],
+          bullets: warnings,
+        },
+      ]
+    : [];
+}
+
 export function notes(r: ReportInput): Section[] {
   return [
     ...stoppedSection(r),
+    ...failedSection(r),
     sloStatement(r),
     ttftVersusHttp(r),
     concurrencyEffect(r),
