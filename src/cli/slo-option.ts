@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { parseSloYaml, type SloSpec, SloSpecError, sloFromObjectives } from "../core/slo-spec.js";
+import { judgesNothing, parseSloYaml, type SloSpec, SloSpecError, sloFromObjectives } from "../core/slo-spec.js";
 import { UsageError } from "./exit-codes.js";
 import { fileErrorWords } from "./file-errors.js";
 
@@ -28,6 +28,10 @@ export function loadSlo(values: string[], what = "--slo"): SloSpec | undefined {
     }
     if (inline.length > 0)
       spec = { ...spec, objectives: [...spec.objectives, ...sloFromObjectives(inline).objectives] };
+    if (judgesNothing(spec))
+      throw new UsageError(
+        `${what} ${file}: nothing to judge (no objectives, request criteria or slos); add e.g. objectives: ["ttft p(95) < 300ms"] (see examples/slo.yaml)`,
+      );
     return spec;
   } catch (err) {
     if (err instanceof SloSpecError) throw new UsageError(`${err.message}`);

@@ -232,6 +232,16 @@ export function sloFromObjectives(texts: string[]): SloSpec {
   };
 }
 
+/**
+ * Whether a spec judges anything: an objective, a per-request criterion or a production SLO. An empty,
+ * comment-only or name-only file judges nothing, and a gate made of it would always pass.
+ */
+export function judgesNothing(spec: SloSpec): boolean {
+  const r = spec.request;
+  const criteria = [r.ttftMs, r.tpotMs, r.itlMs, r.e2eMs, r.output].some((c) => c !== undefined);
+  return spec.objectives.length === 0 && !criteria && (spec.production?.slos.length ?? 0) === 0;
+}
+
 /** Whether the criteria need the answer text kept in memory. */
 export function needsText(spec: SloSpec | undefined): boolean {
   return spec?.request.output !== undefined;

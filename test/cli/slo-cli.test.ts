@@ -181,6 +181,43 @@ describe("the SLO gate", () => {
     );
   });
 
+  it("an SLO file with nothing to judge (empty, comments only, a name only) is exit 2 in every command that takes one", async () => {
+    const dir = tempDir();
+    const blanks = {
+      "empty.yaml": "",
+      "comments.yaml": "# objectives to come\n",
+      "name.yaml": "name: chat\n",
+    };
+    const run = tempDir();
+    const made = await runCli([...fast, "-c", "1", "-n", "2", "--baseline", "0", "--out", run, "-q"]);
+    assert.equal(made.code, 0, made.stderr);
+    const runDir = join(run, readdirSync(run)[0] as string);
+    for (const [name, text] of Object.entries(blanks)) {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      const commands = [
+        [...fast, "--slo", file, "--out", dir],
+        ["proxy", "--upstream", "http://127.0.0.1:9", "--listen", "127.0.0.1:0", "--slo", file],
+        ["rules", file],
+        ["dashboard", file],
+        ["budget", runDir, "--slo", file],
+        ["report", runDir, "--slo", file],
+      ];
+      for (const args of commands) {
+        const r = await runCli(args);
+        assert.equal(r.code, 2, `${args[0]} ${name}: exit ${r.code}\n${r.stderr}`);
+        const lines = r.stderr.trim().split("\n");
+        assert.equal(lines.length, 1, `${args[0]} ${name}: one line\n${r.stderr}`);
+        assert.match(lines[0] ?? "", new RegExp(name.replace(".", "\\.")), `${args[0]} names the file`);
+      }
+    }
+    assert.equal(
+      readdirSync(dir).filter((f) => f.startsWith("2")).length,
+      0,
+      "no run folder: nothing was sent",
+    );
+  });
+
   it("publishes the SLO file's JSON Schema, and the committed copy is current", async () => {
     const r = await runCli(["schema"]);
     assert.equal(r.code, 0);
