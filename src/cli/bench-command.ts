@@ -251,6 +251,7 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
   const levels: LevelResult[] = [];
   let capacity: CapacityResult | undefined;
   let baseline: Baseline | undefined;
+  let redirectSaid = false;
   const runner = new BenchRunner(
     {
       generation: target.generation,
@@ -281,6 +282,10 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
       onLevelStart: (level, total) => progress.startLevel(level.scenario, total),
       onRecord: (rec) => {
         jsonl.write(rec);
+        if (rec.redirects && !redirectSaid) {
+          redirectSaid = true;
+          process.stderr.write(`streamslo: ${redirectNote(shownUrl(target.endpoint), rec.redirects)}\n`);
+        }
         // Cool-down requests cancelled at the end of a level are not failures.
         progress.tick(rec.outcome !== "ok" && rec.error?.code !== "aborted");
       },
@@ -391,6 +396,13 @@ async function serverObserver(f: BenchFlags, origin: string, model: string) {
   }
   if (!f.quiet && !f.json) process.stderr.write(`server metrics: ${first.family} names at ${url}\n`);
   return { observer: new ServerObserver(scraper), family: first.family };
+}
+
+/** Said once per run: where the requests were sent on to, and what --url would save the hop. */
+function redirectNote(url: string, hops: { status: number; to: string }[]): string {
+  const last = hops[hops.length - 1];
+  const chain = hops.map((h) => `${h.status} to ${h.to}`).join(", then ");
+  return `${url} redirects (${chain}); requests follow it, each hop timed as part of the request: give --url ${last?.to} to measure the endpoint itself`;
 }
 
 function exitCode(stop: StopReason | undefined, levels: LevelResult[], capacity?: CapacityResult): number {

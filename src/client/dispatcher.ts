@@ -13,6 +13,42 @@ export interface GenerationDispatcher {
  * load generator's to set, one connection per request in flight.
  */
 export function generationDispatcher(origin: string): GenerationDispatcher {
+  return new OriginPools(origin);
+}
+
+function poolFor(origin: string): GenerationDispatcher {
   if (origin.startsWith("http:")) return new Http1Pool(origin);
   return new Agent({ keepAliveTimeout: 30_000, connections: null, pipelining: 1 });
+}
+
+/**
+ * One pool per origin, made when first asked: the run's endpoint, and any origin a 307/308 redirect
+ * leads to (an Http1Pool speaks to one origin only).
+ */
+class OriginPools implements GenerationDispatcher {
+  private readonly pools = new Map<string, GenerationDispatcher>();
+  private readonly first: GenerationDispatcher;
+  private readonly firstOrigin: string;
+
+  constructor(origin: string) {
+    this.firstOrigin = new URL(origin).origin;
+    this.first = poolFor(this.firstOrigin);
+    this.pools.set(this.firstOrigin, this.first);
+  }
+
+  dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const o = opts.origin;
+    const origin = o === undefined ? this.firstOrigin : typeof o === "string" ? o : o.origin;
+    if (origin === this.firstOrigin) return this.first.dispatch(opts, handler);
+    let pool = this.pools.get(origin);
+    if (!pool) {
+      pool = poolFor(origin);
+      this.pools.set(origin, pool);
+    }
+    return pool.dispatch(opts, handler);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((p) => p.close()));
+  }
 }

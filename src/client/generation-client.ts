@@ -3,9 +3,11 @@ import { classifyCompletion, classifyStream, verdictFor } from "../core/outcome.
 import type { Phase, RequestError, RequestRecord } from "../core/record.js";
 import { redactSecret, redactSummary } from "../core/redact.js";
 import { MAX_EVENT_CHARS, StreamAccumulator, summarizeCompletion } from "../core/stream-accumulator.js";
+import { type BodyDecoder, decoderFor } from "./body-decoder.js";
 import type { Clock } from "./clock.js";
 import type { GenerationDispatcher } from "./dispatcher.js";
 import type { Endpoint } from "./endpoint.js";
+import { isRedirect, type RedirectStep, redirectStep } from "./redirect.js";
 import { errorMessage, transportErrorCode } from "./transport-errors.js";
 
 export interface RequestMeta {
@@ -72,12 +74,20 @@ class RecordingHandler implements Dispatcher.DispatchHandler {
   private bodyBytes = 0;
   /** Why the client itself ended the request early, when it did. */
   private cut?: RequestError;
+  /** Set by a redirect answer: where to go next, or why not. */
+  private redirect?: RedirectStep;
+  /** Set when the server compressed the body although asked for identity. */
+  private decoder?: BodyDecoder;
 
   constructor(
     private readonly rec: RequestRecord,
     private readonly clock: Clock,
     private readonly opts: SendOptions,
     private readonly done: (r: RequestRecord) => void,
+    /** The URL this hop asked, and how many redirects led to it. */
+    private readonly url: URL,
+    private readonly hops: number,
+    private readonly follow: (to: URL) => void,
   ) {}
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -108,16 +118,42 @@ class RecordingHandler implements Dispatcher.DispatchHandler {
     this.controller?.abort(Object.assign(new Error(reason.message), { code: "STREAMSLO_CUT" }));
   }
 
-  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number): void {
+  onResponseStart(
+    _c: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined> = {},
+  ): void {
     this.rec.headersMs = this.clock.now();
     this.rec.status = statusCode;
+    if (isRedirect(statusCode)) {
+      this.redirect = redirectStep(statusCode, headers.location, this.url, this.hops);
+      return;
+    }
     if (statusCode >= 200 && statusCode < 300 && this.opts.stream) {
       this.acc = new StreamAccumulator(this.opts.keepText);
     }
+    const decoder = decoderFor(
+      headers["content-encoding"],
+      (d, t) => this.take(d, t),
+      (err) => this.finish(err && { code: "bad_encoding", message: `cannot decode the body: ${err.message}` }),
+    );
+    if (decoder === "unsupported")
+      this.cutShort({
+        code: "bad_encoding",
+        message: `the body is in Content-Encoding ${String(headers["content-encoding"])}, which streamslo cannot decode (it asked for identity)`,
+      });
+    else this.decoder = decoder;
   }
 
   onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
     const t = this.clock.now();
+    if (this.cut || this.redirect) return;
+    if (this.decoder) this.decoder.write(chunk, t);
+    else this.take(chunk, t);
+  }
+
+  /** One piece of the body as the server meant it (decoded, if it was compressed), with its arrival time. */
+  private take(chunk: Buffer, t: number): void {
     if (this.cut) return;
     this.bodyBytes += chunk.length;
     const limit = this.opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
@@ -140,10 +176,13 @@ class RecordingHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    this.finish();
+    // The decoder finishes the request once it has given out the last of the body.
+    if (this.decoder && !this.cut) this.decoder.end();
+    else this.finish();
   }
 
   onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    this.decoder?.destroy();
     this.finish(err);
   }
 
@@ -152,7 +191,7 @@ class RecordingHandler implements Dispatcher.DispatchHandler {
     return s >= 200 && s < 300;
   }
 
-  private finish(err?: Error): void {
+  private finish(err?: Error | RequestError): void {
     if (this.settled) return;
     this.settled = true;
     const rec = this.rec;
@@ -160,8 +199,19 @@ class RecordingHandler implements Dispatcher.DispatchHandler {
     rec.endMs = now;
     const afterHeaders = rec.headersMs !== undefined;
     const broke: RequestError | undefined = err
-      ? (this.cut ?? { code: transportErrorCode(err, afterHeaders), message: errorMessage(err) })
+      ? (this.cut ??
+        (err instanceof Error ? { code: transportErrorCode(err, afterHeaders), message: errorMessage(err) } : err))
       : undefined;
+    if (this.redirect && !broke) {
+      if (this.redirect.kind === "follow") {
+        (rec.redirects ??= []).push({ status: rec.status ?? 0, to: shownTarget(this.redirect.url) });
+        this.follow(this.redirect.url);
+      } else {
+        Object.assign(rec, verdictFor(`http_${rec.status ?? 0}`, this.redirect.message));
+        this.done(rec);
+      }
+      return;
+    }
 
     if (!afterHeaders) {
       Object.assign(rec, verdictFor(broke?.code ?? "client_error", broke?.message ?? "no response"));
@@ -206,6 +256,11 @@ class RecordingHandler implements Dispatcher.DispatchHandler {
   }
 }
 
+/** A redirect's target as recorded: no credentials, no query (it may carry a key). */
+function shownTarget(u: URL): string {
+  return `${u.origin}${u.pathname}`;
+}
+
 /** Sends one generation request and resolves with its record; never rejects. */
 export function sendGeneration(
   dispatcher: Pick<GenerationDispatcher, "dispatch">,
@@ -228,8 +283,11 @@ export function sendGeneration(
   const headers: Record<string, string> = {
     "content-type": "application/json",
     accept: opts.stream ? "text/event-stream" : "application/json",
+    // A compressing gateway would buffer a stream into blocks; a body compressed anyway is decoded.
+    "accept-encoding": "identity",
   };
   if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
+  const first = new URL(opts.endpoint.path + opts.endpoint.query, opts.endpoint.origin);
   return new Promise((resolve) => {
     const signal = opts.signal;
     // A signal aborted with an Error of streamslo's own says why (a cool-down cut); any other is the user.
@@ -239,25 +297,37 @@ export function sendGeneration(
     };
     const onAbort = () => handler.abort(why());
     let limit: NodeJS.Timeout | undefined;
-    const handler = new RecordingHandler(rec, clock, opts, (r) => {
+    const done = (r: RequestRecord) => {
       signal?.removeEventListener("abort", onAbort);
       clearTimeout(limit);
       resolve(r);
-    });
+    };
+    // Each hop of a redirect chain gets its own handler; the record, the timers and the start are the request's.
+    const send = (url: URL, hops: number) => {
+      handler = new RecordingHandler(rec, clock, opts, done, url, hops, (to) => send(to, hops + 1));
+      if (signal?.aborted) handler.abort(why());
+      // The key goes only where it was given: a redirect to another origin drops it, as fetch does.
+      let hopHeaders = headers;
+      if (url.origin !== first.origin) {
+        const { authorization: _key, ...rest } = headers;
+        hopHeaders = rest;
+      }
+      dispatcher.dispatch(
+        {
+          origin: url.origin,
+          path: url.pathname + url.search,
+          method: "POST",
+          headers: hopHeaders,
+          body,
+          headersTimeout: opts.headersTimeoutMs,
+          bodyTimeout: opts.bodyTimeoutMs,
+        },
+        handler,
+      );
+    };
+    let handler!: RecordingHandler;
     if (opts.maxRequestMs !== undefined) limit = setTimeout(() => handler.expire(), opts.maxRequestMs);
     signal?.addEventListener("abort", onAbort, { once: true });
-    if (signal?.aborted) handler.abort(why());
-    dispatcher.dispatch(
-      {
-        origin: opts.endpoint.origin,
-        path: opts.endpoint.path + opts.endpoint.query,
-        method: "POST",
-        headers,
-        body,
-        headersTimeout: opts.headersTimeoutMs,
-        bodyTimeout: opts.bodyTimeoutMs,
-      },
-      handler,
-    );
+    send(first, 0);
   });
 }

@@ -1,6 +1,6 @@
 import diagnostics from "node:diagnostics_channel";
 import type { Socket } from "node:net";
-import { buildConnector, Client } from "undici";
+import { Agent, buildConnector, Client, type Dispatcher } from "undici";
 import type { RequestRecord } from "../core/record.js";
 import { Clock } from "./clock.js";
 import { type SendOptions, sendGeneration } from "./generation-client.js";
@@ -49,12 +49,22 @@ export async function probeOnce(opts: SendOptions, body: string): Promise<ProbeT
     });
   };
   const client = new Client(opts.endpoint.origin, { connect, pipelining: 1 });
+  // A 307/308 to another origin is followed on a pool of its own; the timeline's marks are the first hop's.
+  let elsewhere: Agent | undefined;
+  const dispatcher = {
+    dispatch: (o: Dispatcher.DispatchOptions, h: Dispatcher.DispatchHandler) => {
+      const origin = typeof o.origin === "string" ? o.origin : o.origin?.origin;
+      if (origin === undefined || origin === new URL(opts.endpoint.origin).origin) return client.dispatch(o, h);
+      elsewhere ??= new Agent();
+      return elsewhere.dispatch(o, h);
+    },
+  };
   const onBodySent = () => {
     marks.sent ??= clock.now();
   };
   diagnostics.subscribe("undici:request:bodySent", onBodySent);
   try {
-    const rec = await sendGeneration(client, clock, opts, body, {
+    const rec = await sendGeneration(dispatcher, clock, opts, body, {
       id: "probe",
       scenario: "probe",
       phase: "measure",
@@ -81,5 +91,6 @@ export async function probeOnce(opts: SendOptions, body: string): Promise<ProbeT
   } finally {
     diagnostics.unsubscribe("undici:request:bodySent", onBodySent);
     await client.destroy();
+    await elsewhere?.destroy();
   }
 }

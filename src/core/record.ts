@@ -28,6 +28,7 @@ export type ErrorCode =
   | "not_audio"
   | "invalid_json"
   | "response_too_large"
+  | "bad_encoding"
   | "aborted"
   | "ws_closed"
   | "ws_error"
@@ -64,6 +65,8 @@ export interface RequestRecord {
   finishReason?: string;
   outcome: Outcome;
   error?: RequestError;
+  /** Redirects (307/308) followed before the answer, each with its status and target (no query). */
+  redirects?: { status: number; to: string }[];
   /** Output text, kept only when asked for (output checks); off by default to keep records small. */
   text?: string;
   /** Verdict against the per-request SLO criteria, when an SLO is given. */

@@ -70,6 +70,13 @@ export type StopReason =
 
 /** Failures that no amount of retrying fixes: wrong URL, wrong key, wrong kind of server. */
 const FATAL_CODES = new Set<string>([
+  // A redirect that is not followed (a 301/302/303 to a POST, too many hops, https to http) is not followed next time either.
+  "http_301",
+  "http_302",
+  "http_303",
+  "http_307",
+  "http_308",
+  "bad_encoding",
   "http_400",
   "http_401",
   "http_403",

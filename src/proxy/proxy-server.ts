@@ -8,6 +8,7 @@ import {
 import type { AddressInfo } from "node:net";
 import { Agent, type Dispatcher } from "undici";
 import { Clock } from "../client/clock.js";
+import { type BodyDecoder, decoderFor } from "../client/body-decoder.js";
 import { type GenerationDispatcher, generationDispatcher } from "../client/dispatcher.js";
 import { Http1Pool } from "../client/http1-pool.js";
 import { transportErrorCode } from "../client/transport-errors.js";
@@ -499,6 +500,9 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   private done = false;
   private clientGone = false;
   private readonly rec: RequestRecord;
+  /** An upstream that compressed the body: the client gets its bytes as they are, recording reads them decoded. */
+  private decoder?: BodyDecoder;
+  private decoded = false;
 
   constructor(
     private readonly proxy: StreamsloProxy,
@@ -551,6 +555,26 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     if (this.llm && statusCode < 300 && type.includes("text/event-stream"))
       // A line without end is still relayed, but past MAX_EVENT_CHARS no longer parsed.
       this.acc = new StreamAccumulator();
+    if (this.llm && statusCode < 300) {
+      const d = decoderFor(
+        headers["content-encoding"],
+        (chunk, t) => this.recordBytes(chunk, t),
+        () => {
+          this.decoded = true;
+          if (this.endedMs !== undefined) this.proxy.recordEnd(this);
+        },
+      );
+      if (d !== "unsupported") this.decoder = d;
+    }
+  }
+
+  /** Body bytes as the server meant them (decoded), to the accumulator or the JSON buffer. */
+  private recordBytes(chunk: Buffer, t: number): void {
+    if (this.acc) this.acc.push(chunk, t);
+    else if (this.jsonBytes < 1 << 20) {
+      this.jsonParts.push(chunk);
+      this.jsonBytes += chunk.length;
+    }
   }
 
   onResponseData(c: Dispatcher.DispatchController, data: Buffer): void {
@@ -565,7 +589,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     // http corks the socket until the end of this tick, so all that one upstream read brought
     // (and the response's end, when it came in the same read) leaves in one write. Recording
     // waits until after that write: measuring must not delay what it measures.
-    if (this.acc) {
+    if (this.acc || this.decoder) {
       this.pending.push(chunk);
       this.pendingMs.push(now);
       if (!this.recordScheduled) {
@@ -587,9 +611,13 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   recordPending(): void {
     this.recordScheduled = false;
     const acc = this.acc;
-    if (!acc) return;
-    for (let i = 0; i < this.pending.length; i++)
-      acc.push(this.pending[i] as Buffer, this.pendingMs[i] as number);
+    const decoder = this.decoder;
+    if (decoder)
+      for (let i = 0; i < this.pending.length; i++)
+        decoder.write(this.pending[i] as Buffer, this.pendingMs[i] as number);
+    else if (acc)
+      for (let i = 0; i < this.pending.length; i++)
+        acc.push(this.pending[i] as Buffer, this.pendingMs[i] as number);
     this.pending.length = 0;
     this.pendingMs.length = 0;
   }
@@ -597,10 +625,15 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   onResponseEnd(): void {
     this.endedMs = this.proxy.now();
     this.res.end();
-    this.proxy.recordEnd(this);
+    if (this.decoder && !this.decoded) {
+      // Recorded once the decoder has given out the last of the body (its end callback).
+      this.recordPending();
+      this.decoder.end();
+    } else this.proxy.recordEnd(this);
   }
 
   onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    this.decoder?.destroy();
     const afterHeaders = this.rec.headersMs !== undefined;
     const code = transportErrorCode(err, afterHeaders);
     if (!this.clientGone) {

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { createGzip, gunzipSync } from "node:zlib";
 import { type ExportResult, ExportResultCode } from "@opentelemetry/core";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace";
 import { parsePrometheusText } from "../../src/core/prometheus-text.js";
@@ -312,6 +313,49 @@ describe("streamslo proxy", { timeout: 60_000 }, () => {
       Math.abs(level.wall_ms.mean - proxyE2e) < close,
       `bench mean wall ${level.wall_ms.mean}; ${shown}`,
     );
+  });
+
+  it("relays a compressed upstream stream as it is, and measures it decoded", async () => {
+    const tokens = 6;
+    const upstream = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(200, { "content-type": "text/event-stream", "content-encoding": "gzip" });
+        const z = createGzip();
+        z.pipe(res);
+        const events = [chat.role(), ...Array.from({ length: tokens }, (_, i) => chat.token(`t${i}`))];
+        events.push(chat.finish(), chat.usage(3, tokens), "[DONE]");
+        let i = 0;
+        const timer = setInterval(() => {
+          z.write(`data: ${events[i++]}\n\n`);
+          z.flush();
+          if (i === events.length) {
+            clearInterval(timer);
+            z.end();
+          }
+        }, 15);
+      });
+    });
+    await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
+    onCleanup(() => new Promise((r) => upstream.close(r)));
+    const p = await startProxy(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`);
+    onCleanup(p.stop);
+    const got = await exchange(`${p.url}${CHAT}`, {
+      body: chatBody(),
+      headers: { "accept-encoding": "gzip" },
+    });
+    assert.equal(got.status, 200);
+    assert.equal(got.headers["content-encoding"], "gzip", "the client gets what the upstream sent");
+    const text = gunzipSync(got.body).toString("utf8");
+    assert.match(text, /data: \[DONE\]/);
+    const m = await scrape(p.adminUrl);
+    assert.equal(metric(m, PROXY_METRICS.requests, { outcome: "ok" }), 1, "recorded ok, not not_sse");
+    assert.equal(metric(m, `${PROXY_METRICS.ttft}_count`), 1);
+    assert.equal(metric(m, `${PROXY_METRICS.outputTokens}_sum`), tokens);
+    // TTFT is when the first token's compressed bytes arrived, not the end of the body.
+    const ttftMs = (metric(m, `${PROXY_METRICS.ttft}_sum`) * 1000) / 1;
+    const e2eMs = metric(m, `${PROXY_METRICS.e2e}_sum`) * 1000;
+    assert.ok(ttftMs < e2eMs - 50, `ttft ${ttftMs.toFixed(1)} ms, e2e ${e2eMs.toFixed(1)} ms`);
   });
 
   it("aborts the upstream when the client disconnects", async () => {
