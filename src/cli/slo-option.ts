@@ -1,5 +1,11 @@
 import { existsSync, readFileSync } from "node:fs";
-import { judgesNothing, parseSloYaml, type SloSpec, SloSpecError, sloFromObjectives } from "../core/slo-spec.js";
+import {
+  judgesNothing,
+  parseSloYaml,
+  type SloSpec,
+  SloSpecError,
+  sloFromObjectives,
+} from "../core/slo-spec.js";
 import { UsageError } from "./exit-codes.js";
 import { fileErrorWords } from "./file-errors.js";
 

@@ -1,5 +1,5 @@
-import { createBrotliDecompress, createGunzip, createInflate, constants as z } from "node:zlib";
 import type { Transform } from "node:stream";
+import { createBrotliDecompress, createGunzip, createInflate, constants as z } from "node:zlib";
 
 /**
  * Decodes a response body a server compressed although it was asked for `identity` (RFC 9110
@@ -13,11 +13,7 @@ export class BodyDecoder {
   private readonly stream: Transform;
   private done = false;
 
-  constructor(
-    stream: Transform,
-    onData: (chunk: Buffer, t: number) => void,
-    onEnd: (err?: Error) => void,
-  ) {
+  constructor(stream: Transform, onData: (chunk: Buffer, t: number) => void, onEnd: (err?: Error) => void) {
     this.stream = stream;
     // zlib emits a chunk's output before the callback of its write, so times[0] is its source.
     stream.on("data", (d: Buffer) => onData(d, this.times[0] ?? this.lastTime));

@@ -135,7 +135,8 @@ class RecordingHandler implements Dispatcher.DispatchHandler {
     const decoder = decoderFor(
       headers["content-encoding"],
       (d, t) => this.take(d, t),
-      (err) => this.finish(err && { code: "bad_encoding", message: `cannot decode the body: ${err.message}` }),
+      (err) =>
+        this.finish(err && { code: "bad_encoding", message: `cannot decode the body: ${err.message}` }),
     );
     if (decoder === "unsupported")
       this.cutShort({
@@ -200,7 +201,9 @@ class RecordingHandler implements Dispatcher.DispatchHandler {
     const afterHeaders = rec.headersMs !== undefined;
     const broke: RequestError | undefined = err
       ? (this.cut ??
-        (err instanceof Error ? { code: transportErrorCode(err, afterHeaders), message: errorMessage(err) } : err))
+        (err instanceof Error
+          ? { code: transportErrorCode(err, afterHeaders), message: errorMessage(err) }
+          : err))
       : undefined;
     if (this.redirect && !broke) {
       if (this.redirect.kind === "follow") {

@@ -54,7 +54,8 @@ export async function probeOnce(opts: SendOptions, body: string): Promise<ProbeT
   const dispatcher = {
     dispatch: (o: Dispatcher.DispatchOptions, h: Dispatcher.DispatchHandler) => {
       const origin = typeof o.origin === "string" ? o.origin : o.origin?.origin;
-      if (origin === undefined || origin === new URL(opts.endpoint.origin).origin) return client.dispatch(o, h);
+      if (origin === undefined || origin === new URL(opts.endpoint.origin).origin)
+        return client.dispatch(o, h);
       elsewhere ??= new Agent();
       return elsewhere.dispatch(o, h);
     },

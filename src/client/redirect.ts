@@ -46,6 +46,9 @@ export function redirectStep(
   if (from.protocol === "https:" && to.protocol === "http:")
     return { kind: "refuse", message: `HTTP ${status}: from https to plain http (${where}) is not followed` };
   if (hops >= MAX_REDIRECTS)
-    return { kind: "refuse", message: `HTTP ${status}: more than ${MAX_REDIRECTS} redirects (the last to ${where})` };
+    return {
+      kind: "refuse",
+      message: `HTTP ${status}: more than ${MAX_REDIRECTS} redirects (the last to ${where})`,
+    };
   return { kind: "follow", url: to };
 }

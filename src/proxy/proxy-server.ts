@@ -7,8 +7,8 @@ import {
 } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Agent, type Dispatcher } from "undici";
-import { Clock } from "../client/clock.js";
 import { type BodyDecoder, decoderFor } from "../client/body-decoder.js";
+import { Clock } from "../client/clock.js";
 import { type GenerationDispatcher, generationDispatcher } from "../client/dispatcher.js";
 import { Http1Pool } from "../client/http1-pool.js";
 import { transportErrorCode } from "../client/transport-errors.js";
