@@ -13,6 +13,7 @@ import {
   noSuccessText,
 } from "../core/failure-share.js";
 import { redactUrlSecrets } from "../core/redact.js";
+import { shownText } from "../core/shown-text.js";
 import { needsText } from "../core/slo-spec.js";
 import { type Baseline, measureBaseline } from "../load/baseline.js";
 import {
@@ -408,7 +409,7 @@ function redirectNote(url: string, hops: { status: number; to: string }[]): stri
 function exitCode(stop: StopReason | undefined, levels: LevelResult[], capacity?: CapacityResult): number {
   if (stop?.kind === "fatal") {
     process.stderr.write(
-      `streamslo: every request failed with ${stop.error.code}: ${stop.error.message.replace(/\.$/, "")}. Check --url, --model and --api-key.\n`,
+      `streamslo: every request failed with ${stop.error.code}: ${shownText(stop.error.message).replace(/\.$/, "")}. Check --url, --model and --api-key.\n`,
     );
     return EXIT.endpoint;
   }

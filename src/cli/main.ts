@@ -23,6 +23,7 @@ import {
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 import { redactUrlSecrets } from "../core/redact.js";
+import { shownText } from "../core/shown-text.js";
 import { type BudgetFlags, budgetCommand } from "./budget-command.js";
 import { type CompareFlags, compareCommand } from "./compare-command.js";
 import { type DashboardFlags, dashboardCommand } from "./dashboard-command.js";
@@ -316,11 +317,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     // Error lines quote what the user typed: a URL there may carry a key.
     if (err instanceof UsageError) {
-      process.stderr.write(`streamslo: ${redactUrlSecrets(err.message)}\n`);
+      process.stderr.write(`streamslo: ${shownText(redactUrlSecrets(err.message))}\n`);
       return EXIT.usage;
     }
     if (err instanceof EndpointError) {
-      process.stderr.write(`streamslo: ${redactUrlSecrets(err.message)}\n`);
+      process.stderr.write(`streamslo: ${shownText(redactUrlSecrets(err.message))}\n`);
       return EXIT.endpoint;
     }
     const file = fileProblem(err);

@@ -1,6 +1,7 @@
 import { shownUrl } from "../client/endpoint.js";
 import { type ProbeTimeline, probeOnce } from "../client/probe.js";
 import { buildRequestBody } from "../client/request-body.js";
+import { shownText } from "../core/shown-text.js";
 import { requestInput } from "../core/workload.js";
 import { EXIT } from "./exit-codes.js";
 import { interruptSignal } from "./interrupt.js";
@@ -43,7 +44,7 @@ export function timelineText(t: ProbeTimeline, https: boolean): string {
     if (at !== undefined) prev = at;
     lines.push(`  ${name.padEnd(17)} ${fmt(at).padStart(10)} ms ${delta.padStart(10)}${why(key, t, https)}`);
   }
-  const outcome = t.error ? `${t.outcome} (${t.error.code}: ${t.error.message})` : t.outcome;
+  const outcome = t.error ? `${t.outcome} (${t.error.code}: ${shownText(t.error.message)})` : t.outcome;
   lines.push(
     `  tokens ${t.outputTokens ?? "-"} (${t.tokenSource}) in ${t.chunks} chunks; status ${t.status ?? "-"}; ${outcome}`,
   );
@@ -128,7 +129,7 @@ export async function probeCommand(f: ProbeFlags): Promise<number> {
   const failed = timelines.filter((t) => t.outcome !== "ok");
   if (failed.length === timelines.length && failed[0]?.error) {
     process.stderr.write(
-      `streamslo: the probe failed: ${failed[0].error.code}: ${failed[0].error.message}\n`,
+      `streamslo: the probe failed: ${failed[0].error.code}: ${shownText(failed[0].error.message)}\n`,
     );
     return EXIT.endpoint;
   }

@@ -10,6 +10,7 @@ import {
   noSuccessText,
 } from "../core/failure-share.js";
 import { redactSecret, redactUrlSecrets } from "../core/redact.js";
+import { shownText } from "../core/shown-text.js";
 import type { SpeechLevelSummary } from "../core/speech/speech-aggregate.js";
 import { STT_PROTOCOLS } from "../core/speech/stt-protocols.js";
 import { VOICE_TARGETS, type VoiceTargets } from "../core/speech/voice-targets.js";
@@ -272,7 +273,7 @@ export async function speechBenchCommand(f: BenchFlags): Promise<number> {
     process.stderr.write(`streamslo: warning: ${failedShareText(w)}\n`);
   if (stop?.kind === "fatal") {
     process.stderr.write(
-      `streamslo: every stream failed with ${stop.error.code}: ${stop.error.message.replace(/\.$/, "")}. Check --url, --adapter and --api-key.\n`,
+      `streamslo: every stream failed with ${stop.error.code}: ${shownText(stop.error.message).replace(/\.$/, "")}. Check --url, --adapter and --api-key.\n`,
     );
     return EXIT.endpoint;
   }
