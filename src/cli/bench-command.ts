@@ -253,6 +253,7 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
   let capacity: CapacityResult | undefined;
   let baseline: Baseline | undefined;
   let redirectSaid = false;
+  let choicesSaid = false;
   const runner = new BenchRunner(
     {
       generation: target.generation,
@@ -283,6 +284,12 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
       onLevelStart: (level, total) => progress.startLevel(level.scenario, total),
       onRecord: (rec) => {
         jsonl.write(rec);
+        if (rec.choices !== undefined && !choicesSaid) {
+          choicesSaid = true;
+          process.stderr.write(
+            `streamslo: the server answered with ${rec.choices} choices per request (n > 1); streamslo measures choice 0 alone (its TTFT, ITL and tokens), and the other choices' tokens are in no figure\n`,
+          );
+        }
         if (rec.redirects && !redirectSaid) {
           redirectSaid = true;
           process.stderr.write(`streamslo: ${redirectNote(shownUrl(target.endpoint), rec.redirects)}\n`);

@@ -238,6 +238,7 @@ class RecordingHandler implements Dispatcher.DispatchHandler {
     rec.chunkTokens = summary.chunkTokens;
     rec.promptTokens = summary.promptTokens;
     rec.finishReason = summary.finishReason;
+    if (summary.choices !== undefined) rec.choices = summary.choices;
     if (summary.text !== undefined) rec.text = summary.text;
     if (summary.completionTokens !== undefined) {
       rec.outputTokens = summary.completionTokens;

@@ -64,7 +64,8 @@ export class ChunkReader {
    * Every other field sits in the frame's fixed text, so it reads the same in every chunk that fits.
    */
   private takeFrame(data: string, object: Json, info: ChunkInfo): void {
-    if (info.kind !== "data") return;
+    // A chunk of another choice is no frame: its text must never be read as choice 0's.
+    if (info.kind !== "data" || info.otherChoice !== undefined) return;
     const choices = object.choices;
     const choice = Array.isArray(choices) ? choices[0] : undefined;
     if (!isObject(choice) || typeof choice.text === "string" || isObject(choice.message)) return;

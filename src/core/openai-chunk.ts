@@ -18,6 +18,8 @@ export interface ChunkInfo {
   /** The chunk's text includes reasoning (reasoning_content or reasoning). */
   reasoning?: true;
   errorMessage?: string;
+  /** The chunk carries choices besides index 0 (a request with n > 1): the highest index seen. */
+  otherChoice?: number;
 }
 
 const DONE: ChunkInfo = { kind: "done", text: "", tokens: 0 };
@@ -82,8 +84,17 @@ function interpretObject(parsed: Json): ChunkInfo {
   const info: ChunkInfo = { kind: "data", text: "", tokens: 0 };
   const choices = parsed.choices;
   if (Array.isArray(choices) && choices.length > 0) {
-    const choice = choices[0];
-    if (isObject(choice)) {
+    // One choice is measured, index 0 (a choice without an index is the only one): with n > 1 a
+    // server interleaves the choices' chunks, and merging them would double tokens and halve ITL.
+    let choice: Json | undefined;
+    let top = 0;
+    for (const c of choices) {
+      if (!isObject(c)) continue;
+      if (c.index === undefined || c.index === 0) choice ??= c;
+      else if (typeof c.index === "number" && c.index > top) top = c.index;
+    }
+    if (top > 0) info.otherChoice = top;
+    if (choice) {
       info.text = choiceText(choice, info);
       info.tokens = choiceTokens(choice);
       if (typeof choice.finish_reason === "string") info.finishReason = choice.finish_reason;

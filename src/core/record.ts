@@ -65,6 +65,8 @@ export interface RequestRecord {
   finishReason?: string;
   outcome: Outcome;
   error?: RequestError;
+  /** How many choices the answer carried when more than one (n > 1); the figures are choice 0's. */
+  choices?: number;
   /** Redirects (307/308) followed before the answer, each with its status and target (no query). */
   redirects?: { status: number; to: string }[];
   /** Output text, kept only when asked for (output checks); off by default to keep records small. */

@@ -22,6 +22,8 @@ export interface StreamSummary {
   /** The first bytes of the body as text, to say what a non-SSE answer was. */
   head: string;
   text?: string;
+  /** Choices the stream carried when more than one (n > 1): only index 0 is measured. */
+  choices?: number;
 }
 
 const HEAD_CHARS = 160;
@@ -96,6 +98,8 @@ export class StreamAccumulator {
       if (rest) this.parser.feed(rest);
       this.parser.feed("\n\n");
     }
+    // Usage counts every choice's tokens: with n > 1 choice 0's are the chunks it streamed.
+    if (this.summary.choices !== undefined) this.summary.completionTokens = undefined;
     this.spreadUsage();
     return this.summary;
   }
@@ -147,6 +151,7 @@ export class StreamAccumulator {
       s.chunkTokens.push(info.tokens > 0 ? info.tokens : 1);
       if (this.keepText) s.text += info.text;
     }
+    if (info.otherChoice !== undefined && info.otherChoice + 1 > (s.choices ?? 1)) s.choices = info.otherChoice + 1;
     if (info.finishReason !== undefined) s.finishReason = info.finishReason;
     if (info.promptTokens !== undefined) s.promptTokens = info.promptTokens;
     if (info.completionTokens !== undefined) s.completionTokens = info.completionTokens;
@@ -180,6 +185,10 @@ export function summarizeCompletion(body: string, nowMs: number, keepText = fals
   }
   if (info.finishReason !== undefined) s.finishReason = info.finishReason;
   if (info.promptTokens !== undefined) s.promptTokens = info.promptTokens;
-  if (info.completionTokens !== undefined) s.completionTokens = info.completionTokens;
+  // With n > 1 the usage counts every choice's tokens, not choice 0's.
+  if (info.otherChoice !== undefined) {
+    s.choices = info.otherChoice + 1;
+    s.chunkTokens[0] = 1;
+  } else if (info.completionTokens !== undefined) s.completionTokens = info.completionTokens;
   return s;
 }

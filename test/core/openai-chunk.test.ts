@@ -30,6 +30,24 @@ describe("interpretChunk", () => {
       '{"choices":[{"delta":{"tool_calls":[{"function":{"arguments":"{\\"a\\""}}]}}]}',
     );
     assert.equal(tool.text, '{"a"');
+    // A tool call starts (and so its TTFT) at the function name, as the README's metric definitions say.
+    const name = interpretChunk(
+      '{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"name":"get_weather"}}]}}]}',
+    );
+    assert.equal(name.text, "get_weather");
+  });
+
+  it("reads choice 0 alone when a chunk carries other choices (n > 1)", () => {
+    const other = interpretChunk('{"choices":[{"index":1,"delta":{"content":"b"},"finish_reason":"stop"}]}');
+    assert.equal(other.text, "");
+    assert.equal(other.finishReason, undefined);
+    assert.equal(other.otherChoice, 1);
+    const both = interpretChunk(
+      '{"choices":[{"index":2,"delta":{"content":"c"}},{"index":0,"delta":{"content":"a"}}]}',
+    );
+    assert.equal(both.text, "a");
+    assert.equal(both.otherChoice, 2);
+    assert.equal(interpretChunk('{"choices":[{"delta":{"content":"x"}}]}').otherChoice, undefined);
   });
 
   it("recognises [DONE], error events (OpenAI and vLLM shapes) and garbage", () => {
