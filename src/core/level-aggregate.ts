@@ -28,6 +28,9 @@ export const DISTRIBUTIONS = [
 ] as const;
 export type DistributionName = (typeof DISTRIBUTIONS)[number];
 
+/** Distributions of whole numbers: their percentiles are whole numbers too (their means are not). */
+const COUNT_DISTRIBUTIONS = new Set<DistributionName>(["output_tokens", "input_tokens", "stalls"]);
+
 export interface LevelInfo {
   scenario: string;
   mode: Mode;
@@ -202,7 +205,9 @@ export class LevelAggregate {
     const duration = this.durationS;
     const perS = (x: number) => (duration > 0 ? x / duration : 0);
     const sendSpan = (this.lastStartMs - this.firstStartMs) / 1000;
-    const stats = Object.fromEntries(DISTRIBUTIONS.map((k) => [k, this.dist[k].stats()])) as Record<
+    const stats = Object.fromEntries(
+      DISTRIBUTIONS.map((k) => [k, this.dist[k].stats(COUNT_DISTRIBUTIONS.has(k))]),
+    ) as Record<
       DistributionName,
       Stats
     >;

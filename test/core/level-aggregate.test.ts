@@ -59,6 +59,21 @@ describe("LevelAggregate", () => {
     assert.equal(agg.dist.fluidity.count, 1);
   });
 
+  it("gives the percentiles of counts (tokens, stalls) as whole numbers, their means as they are", () => {
+    const agg = new LevelAggregate({ scenario: "c=1", mode: "stream", concurrency: 1 });
+    const prompts = [248, 276, 276, 301, 334, 1999, 2500];
+    for (const [i, p] of prompts.entries())
+      agg.add(record({ ...r1, id: `r${i}`, promptTokens: p, outputTokens: 3 + i }));
+    const s = agg.summary();
+    for (const k of ["input_tokens", "output_tokens", "stalls"] as const) {
+      for (const q of ["p50", "p90", "p95", "p99", "p99_9"] as const)
+        assert.ok(Number.isNaN(s[k][q]) || Number.isInteger(s[k][q]), `${k} ${q} = ${s[k][q]}`);
+    }
+    assert.equal(s.input_tokens.p50, 301);
+    assert.equal(s.input_tokens.min, 248);
+    assert.ok(!Number.isInteger(s.input_tokens.mean), "a mean is a mean");
+  });
+
   it("keeps the accounting invariant and times only successful requests", () => {
     const agg = new LevelAggregate({ scenario: "c=1", mode: "stream", concurrency: 1 });
     agg.add(r1);

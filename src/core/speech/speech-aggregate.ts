@@ -204,7 +204,7 @@ export class SpeechAggregate {
       ...base,
       first_audio_ms: this.d.firstAudio.stats(),
       realtime_ratio: this.d.realtime.stats(),
-      stalls_per_stream: this.d.stalls.stats(),
+      stalls_per_stream: this.d.stalls.stats(true),
       stall_ms: this.d.stallMs.stats(),
       targets: [
         {
