@@ -133,6 +133,8 @@ export class LevelAggregate {
   ) {}
 
   add(r: RequestRecord): void {
+    // A request the run's stop cut short was never measured (README "Outcomes").
+    if (r.outcome === "aborted") return;
     this.sent++;
     this[r.outcome]++;
     if (r.error) this.errorsByCode[r.error.code] = (this.errorsByCode[r.error.code] ?? 0) + 1;
@@ -207,10 +209,7 @@ export class LevelAggregate {
     const sendSpan = (this.lastStartMs - this.firstStartMs) / 1000;
     const stats = Object.fromEntries(
       DISTRIBUTIONS.map((k) => [k, this.dist[k].stats(COUNT_DISTRIBUTIONS.has(k))]),
-    ) as Record<
-      DistributionName,
-      Stats
-    >;
+    ) as Record<DistributionName, Stats>;
     const share = (x: number) => (this.sent > 0 ? x / this.sent : 0);
     const summary: LevelSummary = {
       ...this.info,

@@ -24,7 +24,8 @@ export function isClientFault(code: ErrorCode | undefined): boolean {
 }
 
 export function verdictFor(code: ErrorCode, message: string): Verdict {
-  return { outcome: INCOMPLETE_CODES.has(code) ? "incomplete" : "error", error: { code, message } };
+  const outcome = code === "aborted" ? "aborted" : INCOMPLETE_CODES.has(code) ? "incomplete" : "error";
+  return { outcome, error: { code, message } };
 }
 
 function looksLikeHtml(head: string): boolean {

@@ -1,6 +1,10 @@
 /** One request as measured: raw timestamps only; every metric is derived from these. */
 
-export type Outcome = "ok" | "error" | "incomplete";
+/**
+ * `aborted`: in flight when the run was stopped (Ctrl-C, or a cool-down request at a level's end);
+ * recorded, and counted in none of ok, error and incomplete.
+ */
+export type Outcome = "ok" | "error" | "incomplete" | "aborted";
 export type TokenSource = "usage" | "tokenizer" | "chunks";
 export type Phase = "warmup" | "measure" | "cooldown" | "baseline";
 

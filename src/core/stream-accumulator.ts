@@ -151,7 +151,8 @@ export class StreamAccumulator {
       s.chunkTokens.push(info.tokens > 0 ? info.tokens : 1);
       if (this.keepText) s.text += info.text;
     }
-    if (info.otherChoice !== undefined && info.otherChoice + 1 > (s.choices ?? 1)) s.choices = info.otherChoice + 1;
+    if (info.otherChoice !== undefined && info.otherChoice + 1 > (s.choices ?? 1))
+      s.choices = info.otherChoice + 1;
     if (info.finishReason !== undefined) s.finishReason = info.finishReason;
     if (info.promptTokens !== undefined) s.promptTokens = info.promptTokens;
     if (info.completionTokens !== undefined) s.completionTokens = info.completionTokens;

@@ -116,7 +116,8 @@ export function assertRunInvariants(run: CheckedRun, serverReceived?: number): v
     );
   }
   for (const r of run.records) {
-    assert.ok(["ok", "error", "incomplete"].includes(r.outcome), `outcome ${r.outcome}`);
+    assert.ok(["ok", "error", "incomplete", "aborted"].includes(r.outcome), `outcome ${r.outcome}`);
+    assert.equal(r.outcome === "aborted", r.error?.code === "aborted", `${r.id}: aborted is its own outcome`);
     assert.equal(r.outcome === "ok", r.error === undefined, `${r.id}: a failure has a code, a success none`);
   }
   for (const l of run.summary.levels) {

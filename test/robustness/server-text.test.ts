@@ -42,7 +42,10 @@ describe("text that comes from a server is shown on one safe line, and kept whol
     assert.match(lines[0] ?? "", /got "boom at Object/, "the break folded");
     assert.match(lines[0] ?? "", /\\x1b\[2J/);
     // The record keeps what the server sent (JSON-escaped on disk, whole when read back).
-    assert.ok((run.records[0]?.error?.message ?? "").includes("\u001b[2J"), "the escape kept raw in the record");
+    assert.ok(
+      (run.records[0]?.error?.message ?? "").includes("\u001b[2J"),
+      "the escape kept raw in the record",
+    );
   });
 
   it("probe: an in-band error event", async () => {

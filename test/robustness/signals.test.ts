@@ -50,6 +50,7 @@ describe("bench interrupted mid-run", { concurrency: 2 }, () => {
       assertRunInvariants(run);
       const aborted = run.records.filter((r) => r.error?.code === "aborted");
       assert.ok(aborted.length >= 1 && aborted.length <= 4, `${aborted.length} in flight were aborted`);
+      for (const r of aborted) assert.equal(r.outcome, "aborted", "the file says what the summary does");
       const level = run.summary.levels[0];
       assert.ok(level && level.n >= 8 && level.n < 400, `n = ${level?.n}`);
       for (const f of ["summary.csv", "summary.md", "run.json"]) assert.ok(existsSync(join(run.dir, f)), f);

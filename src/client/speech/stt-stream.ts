@@ -90,7 +90,7 @@ export function streamStt(clock: Clock, o: SttStreamOptions, meta: StreamMeta): 
       else ws.terminate();
       resolve(rec);
     };
-    const onAbort = () => finish({ code: "aborted", message: "stopped by the run" });
+    const onAbort = () => finish({ code: "aborted", message: "stopped by the run" }, "aborted");
     if (o.signal.aborted) {
       queueMicrotask(onAbort);
     } else {

@@ -106,7 +106,7 @@ export async function streamTts(
     }
   } catch (err) {
     const afterHeaders = rec.headersMs !== undefined;
-    rec.outcome = afterHeaders ? "incomplete" : "error";
+    rec.outcome = o.signal.aborted ? "aborted" : afterHeaders ? "incomplete" : "error";
     rec.error = o.signal.aborted
       ? { code: "aborted", message: "stopped by the run" }
       : signal.aborted

@@ -104,6 +104,7 @@ export class SpeechAggregate {
 
   add(r: SpeechRecord): void {
     this.kind = r.kind;
+    if (r.outcome === "aborted") return;
     this.sent++;
     this[r.outcome]++;
     if (r.error) this.codes[r.error.code as ErrorCode] = (this.codes[r.error.code] ?? 0) + 1;
