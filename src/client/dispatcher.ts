@@ -13,10 +13,12 @@ export interface GenerationDispatcher {
  * load generator's to set, one connection per request in flight.
  */
 export function generationDispatcher(origin: string): GenerationDispatcher {
+  // One pool per origin that a redirect may lead to; the proxy, which relays redirects, uses originPool.
   return new OriginPools(origin);
 }
 
-function poolFor(origin: string): GenerationDispatcher {
+/** The pool for one origin: Http1Pool for plain http, undici for https. */
+export function originPool(origin: string): GenerationDispatcher {
   if (origin.startsWith("http:")) return new Http1Pool(origin);
   return new Agent({ keepAliveTimeout: 30_000, connections: null, pipelining: 1 });
 }
@@ -32,7 +34,7 @@ class OriginPools implements GenerationDispatcher {
 
   constructor(origin: string) {
     this.firstOrigin = new URL(origin).origin;
-    this.first = poolFor(this.firstOrigin);
+    this.first = originPool(this.firstOrigin);
     this.pools.set(this.firstOrigin, this.first);
   }
 
@@ -42,7 +44,7 @@ class OriginPools implements GenerationDispatcher {
     if (origin === this.firstOrigin) return this.first.dispatch(opts, handler);
     let pool = this.pools.get(origin);
     if (!pool) {
-      pool = poolFor(origin);
+      pool = originPool(origin);
       this.pools.set(origin, pool);
     }
     return pool.dispatch(opts, handler);

@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { Agent, type Dispatcher } from "undici";
 import { type BodyDecoder, decoderFor } from "../client/body-decoder.js";
 import { Clock } from "../client/clock.js";
-import { type GenerationDispatcher, generationDispatcher } from "../client/dispatcher.js";
+import { type GenerationDispatcher, originPool } from "../client/dispatcher.js";
 import { Http1Pool } from "../client/http1-pool.js";
 import { transportErrorCode } from "../client/transport-errors.js";
 import { classifyStream, isClientFault, verdictFor } from "../core/outcome.js";
@@ -153,7 +153,8 @@ export class StreamsloProxy {
       .filter(([, v]) => v !== undefined)
       .map(([k]) => k.replace(/Ms$/, ""));
     this.metrics = new ProxyMetrics(o.service, ["all", ...criterionNames]);
-    this.generations = generationDispatcher(this.upstream.origin);
+    // One origin, whose redirects go to the client as they came: no pools for others.
+    this.generations = originPool(this.upstream.origin);
     this.lends = this.generations instanceof Http1Pool;
     this.agent = new Agent({ connections: null, keepAliveTimeout: 30_000 });
     this.models = new ModelLabels(o.models, this.upstream.origin, (model) =>

@@ -4,7 +4,7 @@ import { createServer as createNetServer, type Socket } from "node:net";
 import { describe, it } from "node:test";
 import { Agent, type Dispatcher } from "undici";
 import { Clock } from "../../src/client/clock.js";
-import { generationDispatcher } from "../../src/client/dispatcher.js";
+import { originPool } from "../../src/client/dispatcher.js";
 import { resolveEndpoint } from "../../src/client/endpoint.js";
 import { type SendOptions, sendGeneration } from "../../src/client/generation-client.js";
 import { Http1Pool } from "../../src/client/http1-pool.js";
@@ -347,8 +347,8 @@ describe("Http1Pool", { timeout: 30_000 }, () => {
   });
 
   it("is used for http, and undici for https", async () => {
-    assert.ok(generationDispatcher("http://127.0.0.1:8000") instanceof Http1Pool);
-    const tls = generationDispatcher("https://api.example.com");
+    assert.ok(originPool("http://127.0.0.1:8000") instanceof Http1Pool);
+    const tls = originPool("https://api.example.com");
     assert.ok(tls instanceof Agent);
     await tls.close();
   });
