@@ -260,6 +260,12 @@ function program(setExit: (code: number) => void): Command {
     )
     .option("--max-streams <n>", "streams in flight before answering 429 with Retry-After", positiveInt, 1024)
     .option(
+      "--max-request-mb <n>",
+      "largest request body relayed, in MiB (base64 images and audio are large); larger ones get 413",
+      positiveNumber,
+      8,
+    )
+    .option(
       "--timeout <s>",
       "time to upstream headers, and the longest silence mid-stream (e.g. 300, 5m; 0: no limit)",
       timeLimitSeconds,

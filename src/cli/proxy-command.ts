@@ -16,6 +16,7 @@ export interface ProxyFlags {
   logFile?: string;
   otlpEndpoint?: string;
   drain: number;
+  maxRequestMb: number;
 }
 
 /** Runs the proxy until SIGINT/SIGTERM, then drains in-flight streams. */
@@ -74,7 +75,7 @@ export async function proxyCommand(f: ProxyFlags): Promise<number> {
     maxStreams: f.maxStreams,
     upstreamTimeoutMs: f.timeout * 1000,
     maxHeaderBytes: 16 * 1024,
-    maxBodyBytes: 8 * 1024 * 1024,
+    maxBodyBytes: Math.round(f.maxRequestMb * 1024 * 1024),
     slo,
     logFile: f.logFile,
     otlpEndpoint: otlp,

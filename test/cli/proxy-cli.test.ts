@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createServer as createHttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
 import { describe, it } from "node:test";
@@ -40,7 +41,89 @@ async function startLineWith(env: Record<string, string>, ...args: string[]): Pr
   return r.stderr;
 }
 
+/** Starts the proxy in front of `upstream` and resolves with its URL and the child, once it listens. */
+async function runningProxy(upstream: string, ...args: string[]) {
+  const proxy = spawnCli([
+    "proxy",
+    "--upstream",
+    upstream,
+    "--listen",
+    "127.0.0.1:0",
+    "--admin-listen",
+    "127.0.0.1:0",
+    ...args,
+  ]);
+  const done = collect(proxy);
+  const url = await new Promise<string>((resolve) => {
+    let seen = "";
+    proxy.stderr?.on("data", (d: Buffer) => {
+      seen += d.toString();
+      const m = /streamslo proxy: (http:\/\/\S+) ->/.exec(seen);
+      if (m) resolve(m[1] as string);
+    });
+  });
+  const stop = () => {
+    proxy.kill("SIGTERM");
+    return done;
+  };
+  return { url, stop };
+}
+
 describe("streamslo proxy from the command line", () => {
+  it("--max-request-mb sets the largest request body it relays (default 8 MiB, then 413)", async () => {
+    const upstream = createHttpServer((req, res) => {
+      let n = 0;
+      req.on("data", (c: Buffer) => {
+        n += c.length;
+      });
+      req.on("end", () => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ received: n, choices: [{ index: 0, message: { content: "ok" } }] }));
+      });
+    });
+    await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
+    const origin = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    // A chat request with a 10 MiB base64 image in it.
+    const body = JSON.stringify({
+      model: "m",
+      messages: [
+        {
+          role: "user",
+          content: [
+            {
+              type: "image_url",
+              image_url: { url: `data:image/png;base64,${"A".repeat(10 * 1024 * 1024)}` },
+            },
+          ],
+        },
+      ],
+    });
+    const send = (url: string) =>
+      fetch(`${url}/v1/chat/completions`, {
+        method: "POST",
+        body,
+        headers: { "content-type": "application/json" },
+      });
+    try {
+      const small = await runningProxy(origin, "--models", "m");
+      const refused = await send(small.url);
+      assert.equal(refused.status, 413);
+      assert.match(await refused.text(), /request body over 8388608 bytes/);
+      await small.stop();
+      const big = await runningProxy(origin, "--models", "m", "--max-request-mb", "12");
+      const relayed = await send(big.url);
+      assert.equal(relayed.status, 200);
+      assert.equal(((await relayed.json()) as { received: number }).received, Buffer.byteLength(body));
+      const r = await big.stop();
+      assert.equal(r.code, 0, r.stderr);
+    } finally {
+      await new Promise((r) => upstream.close(r));
+    }
+    const bad = await runCli(["proxy", "--upstream", origin, "--max-request-mb", "0"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--max-request-mb/);
+  });
+
   it("labels its series with the SLO file's service unless told otherwise, and warns on a mismatch", async () => {
     const fromSlo = await startLine("--slo", SLO);
     assert.match(fromSlo, /\(service chat-assistant\)/);
