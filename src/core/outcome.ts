@@ -12,6 +12,7 @@ const INCOMPLETE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   "stream_reset",
   "body_timeout",
   "request_timeout",
+  "drain_cut",
 ]);
 
 /**

@@ -33,6 +33,7 @@ export type ErrorCode =
   | "invalid_json"
   | "response_too_large"
   | "bad_encoding"
+  | "drain_cut"
   | "aborted"
   | "ws_closed"
   | "ws_error"

@@ -142,6 +142,8 @@ export class StreamsloProxy {
   private refreshTimer?: NodeJS.Timeout;
   private draining = false;
   private inFlightAll = 0;
+  /** Requests being relayed, so the drain deadline can cut them as the proxy's own doing. */
+  private readonly relaying = new Set<ForwardHandler>();
 
   private readonly liveBurn?: LiveBurn;
   private readonly criteria: RequestCriteria;
@@ -205,6 +207,8 @@ export class StreamsloProxy {
     );
     const deadline = Date.now() + this.o.drainMs;
     while (this.inFlightAll > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // What is still relayed at the deadline is cut by the proxy (a rolling deploy's cut): a drop, not a client's leaving.
+    for (const h of this.relaying) h.cutByDrain();
     this.server?.closeAllConnections();
     await closed;
     await new Promise<void>((resolve) => (this.admin ? this.admin.close(() => resolve()) : resolve()));
@@ -237,7 +241,7 @@ export class StreamsloProxy {
     const llm = isLlmRoute(req.method, path);
     if (this.draining) {
       this.refused(req, path, llm, 503, "rejected", undefined);
-      return sendError(res, 503, "proxy is shutting down", { "retry-after": "1" });
+      return sendError(res, 503, "proxy is shutting down", { "retry-after": "1", connection: "close" });
     }
     let body: Buffer;
     try {
@@ -268,7 +272,11 @@ export class StreamsloProxy {
     try {
       await new Promise<void>((resolve) => {
         const lent = llm && this.lends;
-        const handler = new ForwardHandler(this, req, res, llm, lent, startMs, labels, traced, resolve);
+        const handler = new ForwardHandler(this, req, res, llm, lent, startMs, labels, traced, () => {
+          this.relaying.delete(handler);
+          resolve();
+        });
+        this.relaying.add(handler);
         (llm ? this.generations : this.agent).dispatch(
           {
             origin: this.upstream.origin,
@@ -504,6 +512,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   /** An upstream that compressed the body: the client gets its bytes as they are, recording reads them decoded. */
   private decoder?: BodyDecoder;
   private decoded = false;
+  /** The proxy's drain deadline cut this request: its outcome is the proxy's, not the client's. */
+  private drainCut = false;
 
   constructor(
     private readonly proxy: StreamsloProxy,
@@ -529,15 +539,26 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
       outcome: "error",
     };
     res.on("close", () => {
-      if (this.done || this.endedMs !== undefined) return;
+      if (this.done || this.endedMs !== undefined || this.drainCut) return;
       // The client hung up: stop the upstream too, so the GPU stops generating for nobody.
       this.clientGone = true;
       this.controller?.abort(Object.assign(new Error("client disconnected"), { name: "AbortError" }));
     });
   }
 
+  /** Ends the request at the drain deadline: the upstream is stopped and the client's stream cut. */
+  cutByDrain(): void {
+    if (this.done || this.endedMs !== undefined) return;
+    this.drainCut = true;
+    this.controller?.abort(
+      Object.assign(new Error("cut at the proxy's drain deadline"), { name: "AbortError" }),
+    );
+    this.res.destroy();
+  }
+
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
+    if (this.drainCut) controller.abort(new Error("cut at the proxy's drain deadline"));
     if (this.clientGone) controller.abort(new Error("client disconnected"));
   }
 
@@ -637,7 +658,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     this.decoder?.destroy();
     const afterHeaders = this.rec.headersMs !== undefined;
     const code = transportErrorCode(err, afterHeaders);
-    if (!this.clientGone) {
+    if (!this.clientGone && !this.drainCut) {
       if (!afterHeaders) {
         // The status is what the client was answered, so status=~"5.." queries see it.
         this.rec.status = code === "headers_timeout" ? 504 : 502;
@@ -664,7 +685,12 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     const rec = this.rec;
     rec.endMs = this.endedMs ?? this.proxy.now();
     let outcome: ProxyOutcome;
-    if (this.clientGone) {
+    if (this.drainCut) {
+      const started = rec.headersMs !== undefined;
+      Object.assign(rec, verdictFor("drain_cut", "cut at the proxy's --drain deadline"));
+      // A stream it cut is a drop; a request it cut before any answer is one the service failed.
+      outcome = started ? "upstream_drop" : "upstream_error";
+    } else if (this.clientGone) {
       Object.assign(rec, verdictFor("aborted", "client disconnected"));
       outcome = "client_disconnect";
     } else if (rec.headersMs === undefined || (rec.status ?? 0) >= (this.llm ? 300 : 500)) {

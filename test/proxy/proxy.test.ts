@@ -1009,6 +1009,45 @@ describe("streamslo proxy", { timeout: 60_000 }, () => {
     assert.equal(upstream.received.filter((x) => x.path === CHAT).length, 1, "nothing new went upstream");
   });
 
+  it("at the drain deadline, cuts what is still streaming and counts it as a drop with its own cause", async () => {
+    const upstream = await startScheduledServer(() => ({ writes: evenStream(50, 40, 200) })); // ~8 s
+    onCleanup(upstream.close);
+    const logFile = join(tempDir(), "proxy.log");
+    const p = await startProxy(upstream.origin, { drainMs: 300, logFile });
+    onCleanup(p.stop);
+    let firstByte = false;
+    const long = exchange(p.url + CHAT, {
+      body: chatBody(),
+      onData: () => {
+        firstByte = true;
+      },
+    });
+    assert.ok(await waitFor(() => firstByte), "the stream started");
+    const stopped = p.stop();
+    await sleep(100);
+    // Refused meanwhile, and told to close the connection.
+    const late = await exchange(p.url + CHAT, { body: chatBody() });
+    if (late.status !== 0) {
+      assert.equal(late.status, 503);
+      assert.equal(late.headers.connection, "close");
+    }
+    const text = async () => (await p.proxy.metrics.exposition(undefined)).body;
+    const r = await long;
+    await stopped;
+    assert.equal(r.complete, false, "the client sees a cut stream, not a whole one");
+    const lines = readFileSync(logFile, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { outcome: string; error?: string; route: string });
+    const cut = lines.filter((l) => l.error?.startsWith("drain_cut"));
+    assert.equal(cut.length, 1, JSON.stringify(lines));
+    assert.equal(cut[0]?.outcome, "upstream_drop", "a drop the drop SLI charges, not client_disconnect");
+    assert.equal(lines.filter((l) => l.outcome === "client_disconnect").length, 0);
+    assert.equal(metric(await text(), PROXY_METRICS.requests, { outcome: "upstream_drop" }), 1);
+    const breaks = metric(await text(), "streamslo_stream_breaks_total", { cause: "drain_cut" });
+    assert.equal(breaks, 1, "stream_breaks_total has the drain's own cause");
+  });
+
   it("on stop(), a slow reader still gets the whole of its stream", async () => {
     // 8 MB the upstream would send at once, to a client that takes one socket read (<= 64 KB) every
     // 10 ms: the stream ends at the upstream while much of it still sits in buffers toward the client
