@@ -4,7 +4,7 @@ import { stringify } from "yaml";
 import type { ProductionSpec } from "../core/slo/production-spec.js";
 import { prometheusRules } from "../core/slo/prometheus-rules.js";
 import { promtoolTests } from "../core/slo/promtool-tests.js";
-import { SliError } from "../core/slo/sli-queries.js";
+import { SliError, sliCounters } from "../core/slo/sli-queries.js";
 import { EXIT, UsageError } from "./exit-codes.js";
 import { loadSlo } from "./slo-option.js";
 
@@ -26,7 +26,18 @@ export function productionSpec(file: string, what = "the SLO file"): ProductionS
       `${file} has no "slos:" list; add production SLOs (see examples/slo-production.yaml)`,
     );
   }
-  return { ...spec.production, request: spec.request };
+  const production = { ...spec.production, request: spec.request };
+  // The one check every command that reads production SLOs makes (rules, dashboard, budget, report):
+  // a dashboard or budget must never read a rule that rules would refuse to write.
+  for (const slo of production.slos) {
+    try {
+      sliCounters(production, slo);
+    } catch (err) {
+      if (err instanceof SliError) throw new UsageError(`${file}: ${err.message}`);
+      throw err;
+    }
+  }
+  return production;
 }
 
 function toYaml(doc: unknown): string {

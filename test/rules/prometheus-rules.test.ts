@@ -157,12 +157,19 @@ describe("streamslo rules", () => {
       file,
       "service: x\nslos:\n  - name: ttft\n    sli: latency\n    metric: ttft\n    threshold: 250ms\n    objective: 99\n",
     );
-    const r = await runCli(["rules", file]);
-    assert.equal(r.code, 2);
-    assert.match(
-      r.stderr,
-      /threshold 250ms is not a bucket boundary of streamslo_ttft_seconds.*use 200ms or 300ms/,
-    );
+    // The same check and the same exit in every command that reads the file's production SLOs.
+    for (const args of [
+      ["rules", file],
+      ["dashboard", file],
+    ]) {
+      const r = await runCli(args);
+      assert.equal(r.code, 2, `${args[0]}: ${r.stderr}`);
+      assert.equal(r.stderr.trim().split("\n").length, 1);
+      assert.match(
+        r.stderr,
+        /threshold 250ms is not a bucket boundary of streamslo_ttft_seconds.*use 200ms or 300ms/,
+      );
+    }
     writeFileSync(file, "request:\n  ttft: 1s\n");
     const none = await runCli(["rules", file]);
     assert.equal(none.code, 2);
