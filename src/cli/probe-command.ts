@@ -46,7 +46,7 @@ export function timelineText(t: ProbeTimeline, https: boolean): string {
   }
   const outcome = t.error ? `${t.outcome} (${t.error.code}: ${shownText(t.error.message)})` : t.outcome;
   lines.push(
-    `  tokens ${t.outputTokens ?? "-"} (${t.tokenSource}) in ${t.chunks} chunks; status ${t.status ?? "-"}; ${outcome}`,
+    `  prompt ${t.promptTokens ?? "-"} tokens; output ${t.outputTokens ?? "-"} (${t.tokenSource}) in ${t.chunks} chunks; status ${t.status ?? "-"}; ${outcome}`,
   );
   return lines.join("\n");
 }
@@ -110,7 +110,7 @@ export async function probeCommand(f: ProbeFlags): Promise<number> {
   if (f.json) {
     const url = shownUrl(target.endpoint);
     process.stdout.write(
-      `${JSON.stringify({ url, model: target.model, probes: timelines, medians }, null, 2)}\n`,
+      `${JSON.stringify({ url, model: target.model, probes: timelines, medians, medians_of: ok.length > 0 ? "ok" : "failed", medians_count: counted.length }, null, 2)}\n`,
     );
   } else {
     process.stdout.write(`probe ${shownUrl(target.endpoint)} model ${target.model}\n`);
@@ -120,7 +120,11 @@ export async function probeCommand(f: ProbeFlags): Promise<number> {
     });
     if (timelines.length > 1) {
       const left = timelines.length - counted.length;
-      process.stdout.write(`median of ${counted.length}${left > 0 ? ` (${left} not ok, left out)` : ""}\n`);
+      process.stdout.write(
+        ok.length === 0
+          ? `median of ${counted.length} failed probes (not one succeeded): each step up to where they failed\n`
+          : `median of ${counted.length}${left > 0 ? ` (${left} not ok, left out)` : ""}\n`,
+      );
       for (const [key, name] of STEPS)
         process.stdout.write(`  ${name.padEnd(17)} ${fmt(medians[key]).padStart(10)} ms\n`);
     }

@@ -17,6 +17,8 @@ export interface ProbeTimeline {
   endMs?: number;
   chunks: number;
   outputTokens?: number;
+  /** Prompt tokens as the server's usage counted them. */
+  promptTokens?: number;
   tokenSource: RequestRecord["tokenSource"];
   status?: number;
   outcome: RequestRecord["outcome"];
@@ -83,6 +85,7 @@ export async function probeOnce(opts: SendOptions, body: string): Promise<ProbeT
       endMs: rel(rec.endMs),
       chunks: rec.chunkTimesMs.length,
       outputTokens: rec.outputTokens,
+      promptTokens: rec.promptTokens,
       tokenSource: rec.tokenSource,
       status: rec.status,
       outcome: rec.outcome,

@@ -22,7 +22,7 @@ describe("streamslo probe", () => {
       assert.match(r.stdout, new RegExp(`^  ${step}`, "m"), step);
     }
     assert.match(r.stdout, /IP address: no lookup/);
-    assert.match(r.stdout, /tokens 12 \(usage\) in 12 chunks; status 200; ok/);
+    assert.match(r.stdout, /prompt \d+ tokens; output 12 \(usage\) in 12 chunks; status 200; ok/);
   });
 
   it("--repeat --json gives each probe in order and the medians", async () => {
@@ -62,13 +62,38 @@ describe("streamslo probe", () => {
       const r = await done;
       assert.equal(r.code, 130, r.stderr);
       assert.match(r.stderr, /interrupted: cutting the probe short/);
-      assert.match(r.stdout, /^#1[\s\S]*tokens 3 \(usage\) in 3 chunks; status 200; ok$/m);
+      assert.match(r.stdout, /^#1[\s\S]*output 3 \(usage\) in 3 chunks; status 200; ok$/m);
       assert.match(
         r.stdout,
-        /^#2[\s\S]* {2}first token +\d+\.\d\d ms[\s\S]*; error \(aborted: aborted by the user\)$/m,
+        /^#2[\s\S]* {2}first token +\d+\.\d\d ms[\s\S]*; aborted \(aborted: aborted by the user\)$/m,
       );
       assert.doesNotMatch(r.stdout, /^#3/m);
       assert.match(r.stdout, /^median of 1 \(1 not ok, left out\)$/m);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("--repeat over probes that all failed says so beside the medians, and exits 3", async () => {
+    const server = await startScheduledServer((req) =>
+      req.url?.endsWith("/models")
+        ? modelList("m")
+        : {
+            status: 503,
+            headers: { "content-type": "application/json" },
+            writes: [{ atMs: 0, raw: '{"error":{"message":"overloaded"}}' }],
+          },
+    );
+    try {
+      const r = await runCli(["probe", "--url", server.url, "--repeat", "3"]);
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stdout, /^median of 3 failed probes \(not one succeeded\)/m);
+      assert.doesNotMatch(r.stdout, /^median of 3$/m);
+      assert.match(r.stderr, /the probe failed: http_503: HTTP 503: overloaded/);
+      const json = JSON.parse(
+        (await runCli(["probe", "--url", server.url, "--repeat", "2", "--json"])).stdout,
+      );
+      assert.equal(json.medians_of, "failed");
     } finally {
       await server.close();
     }
