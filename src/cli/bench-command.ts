@@ -12,6 +12,8 @@ import {
   levelsWithoutSuccess,
   noSuccessText,
 } from "../core/failure-share.js";
+import { meanLength } from "../core/length-distribution.js";
+import { promptLengthWarning } from "../core/prompt-length.js";
 import { redactUrlSecrets } from "../core/redact.js";
 import { shownText } from "../core/shown-text.js";
 import { needsText } from "../core/slo-spec.js";
@@ -356,8 +358,11 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
   }
 
   const stop = runner.stopReason;
+  const lengthWarnings = promptLengthWarnings(f, levels);
+  const summary = summaryDocument(info, dir, levels, stop, capacity, slo !== undefined);
   const doc = {
-    ...summaryDocument(info, dir, levels, stop, capacity, slo !== undefined),
+    ...summary,
+    warnings: [...summary.warnings, ...lengthWarnings],
     baseline: baseline ?? null,
   };
   try {
@@ -378,6 +383,7 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
     if (capacity) process.stdout.write(`\n${capacityText(capacity)}\n`);
     process.stdout.write(`results in ${dir}\n`);
   }
+  for (const w of lengthWarnings) process.stderr.write(`streamslo: warning: ${w}\n`);
   // Levels without a single success get their own line, with the exit code, below.
   for (const f of levelsOverFailedShare(levels.map((l) => l.summary)))
     process.stderr.write(`streamslo: warning: ${failedShareText(f)}\n`);
@@ -404,6 +410,13 @@ async function serverObserver(f: BenchFlags, origin: string, model: string) {
   }
   if (!f.quiet && !f.json) process.stderr.write(`server metrics: ${first.family} names at ${url}\n`);
   return { observer: new ServerObserver(scraper), family: first.family };
+}
+
+/** With --input-tokens: a warning per level whose prompts the server counted more than 10% off. */
+function promptLengthWarnings(f: BenchFlags, levels: LevelResult[]): string[] {
+  if (f.inputTokens === undefined) return [];
+  const asked = meanLength(f.inputTokens);
+  return levels.flatMap((l) => promptLengthWarning(l.summary.scenario, asked, l.summary.input_tokens) ?? []);
 }
 
 /** Said once per run: where the requests were sent on to, and what --url would save the hop. */

@@ -73,3 +73,68 @@ describe("a stream with two choice indexes (n = 2)", () => {
     assert.equal(level.total_output_tokens, 3 * TOKENS);
   });
 });
+
+describe("--input-tokens against the server's own count of the prompt", () => {
+  let promptTokens = 300;
+  let server: ScheduledServer;
+  before(async () => {
+    server = await startScheduledServer((req) =>
+      req.url?.endsWith("/models")
+        ? {
+            headers: { "content-type": "application/json" },
+            writes: [{ atMs: 0, raw: JSON.stringify({ object: "list", data: [{ id: "m" }] }) }],
+          }
+        : {
+            writes: [
+              { atMs: 5, data: choiceChunk(0, "a") },
+              { atMs: 10, data: choiceChunk(0, "b", "stop") },
+              {
+                atMs: 10,
+                data: JSON.stringify({
+                  choices: [],
+                  usage: { prompt_tokens: promptTokens, completion_tokens: 2 },
+                }),
+              },
+              { atMs: 10, data: "[DONE]" },
+            ],
+          },
+    );
+  });
+  after(() => server.close());
+  const args = () => [
+    "--url",
+    server.url,
+    "--model",
+    "m",
+    "--input-tokens",
+    "128",
+    "-c",
+    "1",
+    "-n",
+    "3",
+    "--warmup",
+    "0",
+    "--baseline",
+    "0",
+    "-q",
+  ];
+
+  it("warns when the server counted more than 10% off what was asked", async () => {
+    promptTokens = 300;
+    const run = await benchRun(args(), tempDir());
+    assertCleanExit(run, 0);
+    assert.match(
+      run.stderr,
+      /warning: c=1: prompts were meant to be about 128 tokens \(--input-tokens\), but the server counted 300 on average \(\+134%\)/,
+    );
+    // biome-ignore lint/suspicious/noExplicitAny: summary.json is read untyped.
+    assert.match((run.summary as any).warnings.join("\n"), /server counted 300/);
+  });
+
+  it("is quiet within 10%", async () => {
+    promptTokens = 135;
+    const run = await benchRun(args(), tempDir());
+    assertCleanExit(run, 0);
+    assert.doesNotMatch(run.stderr, /prompts were meant/);
+  });
+});
