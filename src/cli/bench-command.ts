@@ -250,7 +250,7 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
     return giveUp(err);
   }
   const progress = new Progress(!f.quiet && !f.json);
-  const dispatcher = generationDispatcher(target.endpoint.origin);
+  const dispatcher = generationDispatcher(target.endpoint.origin, target.tls);
   const levels: LevelResult[] = [];
   let capacity: CapacityResult | undefined;
   let baseline: Baseline | undefined;

@@ -91,6 +91,7 @@ export async function probeCommand(f: ProbeFlags): Promise<number> {
             signal: interrupt.signal,
           },
           body,
+          target.tls,
         ),
       );
     }

@@ -3,6 +3,7 @@ import { type Command, Option } from "commander";
 import { type Api, type Endpoint, EndpointUrlError, resolveEndpoint } from "../client/endpoint.js";
 import { discoverModels } from "../client/model-discovery.js";
 import type { GenerationParams } from "../client/request-body.js";
+import type { TlsTrust } from "../client/tls-trust.js";
 import { DatasetError, parseJsonlDataset, parseShareGpt } from "../core/dataset.js";
 import type { LengthDistribution } from "../core/length-distribution.js";
 import { DEFAULT_PROMPT, datasetSource, type PromptSource, type Workload } from "../core/workload.js";
@@ -41,6 +42,8 @@ export interface TargetFlags extends SimFlags {
   maxRequestTime: number;
   maxResponseMb: number;
   seed: number;
+  caFile?: string;
+  insecure?: boolean;
 }
 
 /** Flags that say where to send requests and what to ask for (bench and probe share them). */
@@ -108,7 +111,9 @@ export function addTargetOptions(cmd: Command): Command {
       positiveNumber,
       64,
     )
-    .option("--seed <n>", "seed for prompts, lengths, dataset order and arrivals", nonNegativeInt, 1);
+    .option("--seed <n>", "seed for prompts, lengths, dataset order and arrivals", nonNegativeInt, 1)
+    .option("--ca-file <file>", "PEM file of a CA to trust for an https --url (a self-signed or private CA)")
+    .option("--insecure", "do not verify the https server's certificate (recorded in run.json)");
   return addSimOptions(cmd);
 }
 
@@ -126,6 +131,27 @@ export interface Target {
   bodyTimeoutMs: number;
   maxRequestMs?: number;
   maxResponseBytes: number;
+  /** The certificates the run trusts for https; undefined: Node's own (and NODE_EXTRA_CA_CERTS). */
+  tls?: TlsTrust;
+}
+
+/** --ca-file and --insecure, checked: for https URLs only, one or the other. */
+function tlsTrust(f: TargetFlags, url: string | undefined): TlsTrust | undefined {
+  if (f.caFile === undefined && !f.insecure) return undefined;
+  const flag = f.caFile !== undefined ? "--ca-file" : "--insecure";
+  if (f.caFile !== undefined && f.insecure)
+    throw new UsageError(
+      "use one of --ca-file and --insecure: --insecure verifies nothing, so the CA would not matter",
+    );
+  if (url === undefined || !/^https:/i.test(url))
+    throw new UsageError(`${flag} applies to an https --url; drop it or give the https URL`);
+  if (f.insecure) return { rejectUnauthorized: false };
+  const ca = readText(f.caFile as string, "--ca-file");
+  if (!ca.includes("-----BEGIN CERTIFICATE-----"))
+    throw new UsageError(
+      `--ca-file ${f.caFile} holds no PEM certificate ("-----BEGIN CERTIFICATE-----"); pass the CA's PEM file`,
+    );
+  return { ca, rejectUnauthorized: true };
 }
 
 function readText(path: string, flag: string): string {
@@ -186,6 +212,11 @@ export async function resolveTarget(f: TargetFlags, signal?: AbortSignal): Promi
       "the API key (--api-key, STREAMSLO_API_KEY or OPENAI_API_KEY) holds a line break or another control character; pass the key alone (a key read from a file keeps its newline: strip it)",
     );
   }
+  const tls = tlsTrust(f, f.url);
+  if (tls && !tls.rejectUnauthorized)
+    process.stderr.write(
+      "streamslo: warning: --insecure: the server's TLS certificate is not verified (recorded in run.json)\n",
+    );
   let sim: SimServer | undefined;
   let url = f.url;
   if (url === undefined) {
@@ -203,9 +234,13 @@ export async function resolveTarget(f: TargetFlags, signal?: AbortSignal): Promi
   // Against the embedded simulator, only an explicit --api-key overrides the simulator's own.
   const key = sim ? (f.apiKey ?? sim.params.apiKey) : apiKey;
   // The pre-flight check is bounded even when --timeout 0 lifts the limit for the load itself.
-  const found = await discoverModels(endpoint, key, Math.min(timeoutMs || 15_000, 15_000), signal);
+  const found = await discoverModels(endpoint, key, Math.min(timeoutMs || 15_000, 15_000), signal, tls);
   let models: string[] = [];
   switch (found.kind) {
+    case "tls":
+      throw new EndpointError(
+        `${url}: TLS failed: ${found.message}. Pass --ca-file with the PEM of the CA that signed it (or set NODE_EXTRA_CA_CERTS to that file), or --insecure to skip verification.`,
+      );
     case "unreachable":
       await sim?.close();
       throw new EndpointError(`cannot reach ${url}: ${found.message}. Is the server running? Check --url.`);
@@ -246,6 +281,7 @@ export async function resolveTarget(f: TargetFlags, signal?: AbortSignal): Promi
     bodyTimeoutMs: timeoutMs,
     maxRequestMs: f.maxRequestTime > 0 ? f.maxRequestTime * 1000 : undefined,
     maxResponseBytes: Math.round(f.maxResponseMb * 1024 * 1024),
+    tls,
     generation: {
       api: endpoint.api,
       model,

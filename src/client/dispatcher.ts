@@ -1,5 +1,6 @@
-import { Agent, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
 import { Http1Pool } from "./http1-pool.js";
+import { type TlsTrust, tlsAgent } from "./tls-trust.js";
 
 /** What sendGeneration needs of a connection pool: undici's dispatch, and a close at the end. */
 export interface GenerationDispatcher {
@@ -12,15 +13,15 @@ export interface GenerationDispatcher {
  * plain-http endpoint (see Http1Pool for why), undici for https. Unbounded: concurrency is the
  * load generator's to set, one connection per request in flight.
  */
-export function generationDispatcher(origin: string): GenerationDispatcher {
+export function generationDispatcher(origin: string, trust?: TlsTrust): GenerationDispatcher {
   // One pool per origin that a redirect may lead to; the proxy, which relays redirects, uses originPool.
-  return new OriginPools(origin);
+  return new OriginPools(origin, trust);
 }
 
 /** The pool for one origin: Http1Pool for plain http, undici for https. */
-export function originPool(origin: string): GenerationDispatcher {
+export function originPool(origin: string, trust?: TlsTrust): GenerationDispatcher {
   if (origin.startsWith("http:")) return new Http1Pool(origin);
-  return new Agent({ keepAliveTimeout: 30_000, connections: null, pipelining: 1 });
+  return tlsAgent(trust);
 }
 
 /**
@@ -32,9 +33,12 @@ class OriginPools implements GenerationDispatcher {
   private readonly first: GenerationDispatcher;
   private readonly firstOrigin: string;
 
-  constructor(origin: string) {
+  constructor(
+    origin: string,
+    private readonly trust?: TlsTrust,
+  ) {
     this.firstOrigin = new URL(origin).origin;
-    this.first = originPool(this.firstOrigin);
+    this.first = originPool(this.firstOrigin, trust);
     this.pools.set(this.firstOrigin, this.first);
   }
 
@@ -44,7 +48,7 @@ class OriginPools implements GenerationDispatcher {
     if (origin === this.firstOrigin) return this.first.dispatch(opts, handler);
     let pool = this.pools.get(origin);
     if (!pool) {
-      pool = originPool(origin);
+      pool = originPool(origin, this.trust);
       this.pools.set(origin, pool);
     }
     return pool.dispatch(opts, handler);

@@ -1,11 +1,13 @@
-import { request } from "undici";
+import { Agent, request } from "undici";
 import type { Endpoint } from "./endpoint.js";
+import { connectOptions, type TlsTrust, tlsCause } from "./tls-trust.js";
 import { errorMessage, transportErrorCode } from "./transport-errors.js";
 
 export type Discovery =
   | { kind: "ok"; models: string[] }
   | { kind: "no-models-route"; status: number }
   | { kind: "unreachable"; message: string }
+  | { kind: "tls"; message: string }
   | { kind: "unauthorized"; status: number }
   | { kind: "not-openai"; message: string };
 
@@ -18,18 +20,33 @@ export async function discoverModels(
   apiKey: string | undefined,
   timeoutMs: number,
   signal?: AbortSignal,
+  trust?: TlsTrust,
 ): Promise<Discovery> {
   const headers: Record<string, string> = { accept: "application/json" };
   if (apiKey) headers.authorization = `Bearer ${apiKey}`;
   const url = `${endpoint.origin}${endpoint.basePath}/models${endpoint.query}`;
   let res: Awaited<ReturnType<typeof request>>;
+  const connect = connectOptions(trust);
+  const dispatcher = connect ? new Agent({ connect }) : undefined;
+  let text: string;
   try {
-    res = await request(url, { headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal });
-  } catch (err) {
-    const code = transportErrorCode(err, false);
-    return { kind: "unreachable", message: `${code} (${errorMessage(err)})` };
+    try {
+      res = await request(url, {
+        headers,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal,
+        ...(dispatcher ? { dispatcher } : {}),
+      });
+    } catch (err) {
+      const code = transportErrorCode(err, false);
+      if (code === "tls_failed") return { kind: "tls", message: tlsCause(err) };
+      return { kind: "unreachable", message: `${code} (${errorMessage(err)})` };
+    }
+    text = await res.body.text().catch(() => "");
+  } finally {
+    await dispatcher?.close().catch(() => undefined);
   }
-  const text = await res.body.text().catch(() => "");
   if (res.statusCode === 401 || res.statusCode === 403)
     return { kind: "unauthorized", status: res.statusCode };
   if (res.statusCode === 404 || res.statusCode === 405)

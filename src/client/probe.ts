@@ -1,9 +1,10 @@
 import diagnostics from "node:diagnostics_channel";
 import type { Socket } from "node:net";
-import { Agent, buildConnector, Client, type Dispatcher } from "undici";
+import { type Agent, buildConnector, Client, type Dispatcher } from "undici";
 import type { RequestRecord } from "../core/record.js";
 import { Clock } from "./clock.js";
 import { type SendOptions, sendGeneration } from "./generation-client.js";
+import { connectOptions, type TlsTrust, tlsAgent } from "./tls-trust.js";
 
 /** One request's timeline, in ms from the moment it was started. */
 export interface ProbeTimeline {
@@ -32,10 +33,10 @@ export interface ProbeTimeline {
  * handshake (socket events, through a wrapped undici connector), request sent (undici's
  * diagnostics channel), response headers, first and last content chunk, stream end.
  */
-export async function probeOnce(opts: SendOptions, body: string): Promise<ProbeTimeline> {
+export async function probeOnce(opts: SendOptions, body: string, trust?: TlsTrust): Promise<ProbeTimeline> {
   const clock = new Clock();
   const marks: { dns?: number; connect?: number; tls?: number; sent?: number; remote?: string } = {};
-  const base = buildConnector({ rejectUnauthorized: true });
+  const base = buildConnector(connectOptions(trust) ?? { rejectUnauthorized: true });
   const connect: buildConnector.connector = (options, callback) => {
     const socket = (base as unknown as (o: typeof options, cb: typeof callback) => Socket)(options, callback);
     // prepend: undici's own listeners write the request as soon as the socket connects.
@@ -58,7 +59,7 @@ export async function probeOnce(opts: SendOptions, body: string): Promise<ProbeT
       const origin = typeof o.origin === "string" ? o.origin : o.origin?.origin;
       if (origin === undefined || origin === new URL(opts.endpoint.origin).origin)
         return client.dispatch(o, h);
-      elsewhere ??= new Agent();
+      elsewhere ??= tlsAgent(trust);
       return elsewhere.dispatch(o, h);
     },
   };
