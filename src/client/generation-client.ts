@@ -207,7 +207,8 @@ class RecordingHandler implements Dispatcher.DispatchHandler {
       : undefined;
     if (this.redirect && !broke) {
       if (this.redirect.kind === "follow") {
-        (rec.redirects ??= []).push({ status: rec.status ?? 0, to: shownTarget(this.redirect.url) });
+        rec.redirects ??= [];
+        rec.redirects.push({ status: rec.status ?? 0, to: shownTarget(this.redirect.url) });
         this.follow(this.redirect.url);
       } else {
         Object.assign(rec, verdictFor(`http_${rec.status ?? 0}`, this.redirect.message));
