@@ -14,7 +14,7 @@ import type { ProductionSpec } from "../core/slo/production-spec.js";
 import { SliEventCollector } from "../core/slo/sli-events.js";
 import { errorRatioExpr, SliError, sliCounters } from "../core/slo/sli-queries.js";
 import { renderSvg } from "../output/chart-render.js";
-import { RunReadError, readSummaryDocument, streamRecords } from "../output/run-reader.js";
+import { loadSummaryDocument, RunReadError, streamRecords } from "../output/run-reader.js";
 import { EndpointError, EXIT, UsageError } from "./exit-codes.js";
 import { productionSpec } from "./rules-command.js";
 
@@ -58,7 +58,7 @@ export async function budgetCommand(dir: string | undefined, f: BudgetFlags): Pr
   const collector = new SliEventCollector(spec.slos, spec.request);
   let startedAt: string | undefined;
   try {
-    const doc = readSummaryDocument(dir) as { started_at?: string };
+    const doc = (await loadSummaryDocument(dir)) as { started_at?: string };
     startedAt = doc.started_at;
     await streamRecords(join(dir, "requests.jsonl"), (r) => collector.add(r));
   } catch (err) {

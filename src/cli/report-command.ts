@@ -14,7 +14,7 @@ import { type SpeechRunDoc, speechCharts, speechDocument } from "../core/speech/
 import { renderSvg } from "../output/chart-render.js";
 import { documentHtml } from "../output/report-html.js";
 import { loadReportInput } from "../output/report-reader.js";
-import { RunReadError, readSummaryDocument } from "../output/run-reader.js";
+import { loadSummaryDocument, RunReadError } from "../output/run-reader.js";
 import { budgetResults } from "./budget-command.js";
 import { EXIT, UsageError } from "./exit-codes.js";
 import { productionSpec } from "./rules-command.js";
@@ -29,7 +29,8 @@ export interface ReportFlags {
 export async function reportCommand(dir: string, f: ReportFlags): Promise<number> {
   let doc: { kind?: string };
   try {
-    doc = readSummaryDocument(dir) as { kind?: string };
+    // Quiet: the report's own reading of the folder says whether it was rebuilt.
+    doc = (await loadSummaryDocument(dir, false)) as { kind?: string };
   } catch (err) {
     if (err instanceof RunReadError) throw new UsageError(err.message);
     throw err;

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { RequestRecord } from "../core/record.js";
 import type { ReportInput, ReportLevel, RunStopView } from "../core/report/report-input.js";
 import { TimelineSampler, TimeSeriesBuilder } from "../core/report/time-series.js";
-import { readSummaryDocument, streamRecords } from "./run-reader.js";
+import { loadSummaryDocument, streamRecords } from "./run-reader.js";
 
 interface SummaryDoc {
   run_id?: string;
@@ -70,7 +70,7 @@ export async function loadReportInput(
   dir: string,
   onRecord?: (r: RequestRecord) => void,
 ): Promise<ReportInput> {
-  const doc = readSummaryDocument(dir) as unknown as SummaryDoc;
+  const doc = (await loadSummaryDocument(dir)) as unknown as SummaryDoc;
   const series = new TimeSeriesBuilder();
   const timeline = new TimelineSampler();
   await streamRecords(join(dir, "requests.jsonl"), (r) => {

@@ -1,7 +1,16 @@
-import { closeSync, createReadStream, fstatSync, openSync, readFileSync, readSync, statSync } from "node:fs";
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  fstatSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+} from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
-import type { LevelSummary } from "../core/level-aggregate.js";
+import { LevelAggregate, type LevelInfo, type LevelSummary, type Mode } from "../core/level-aggregate.js";
 import type { RequestRecord } from "../core/record.js";
 import { type LevelSamples, SampleCollector } from "../core/run-compare.js";
 
@@ -30,7 +39,7 @@ const HINT = "pass a folder written by streamslo bench";
  * sample collector, so a long run's records never sit in memory at once.
  */
 export async function readRun(dir: string): Promise<RunData> {
-  const { levels } = readSummaryDocument(dir);
+  const { levels } = await loadSummaryDocument(dir);
   const collector = new SampleCollector();
   const records = await streamRecords(join(dir, "requests.jsonl"), (r) => collector.add(r));
   return { dir, levels, samples: collector.samples, records };
@@ -168,4 +177,75 @@ function recordProblem(v: unknown): string | undefined {
   if (!Array.isArray(v.chunkTimesMs) || !Array.isArray(v.chunkTokens))
     return 'no "chunkTimesMs"/"chunkTokens"';
   return undefined;
+}
+
+/** What a run killed before its end (SIGKILL, out of memory) records as its stop: summary.json never came. */
+export const UNFINISHED = "unfinished";
+
+/** "c=4" or "rate=2.5" back into the level it names (as bench's levelInfo names them). */
+function levelOf(scenario: string, mode: Mode): LevelInfo {
+  const [kind, value] = scenario.split("=");
+  const n = Number(value);
+  if (kind === "c" && Number.isFinite(n)) return { scenario, mode, concurrency: n };
+  if (kind === "rate" && Number.isFinite(n)) return { scenario, mode, rate: n };
+  return { scenario, mode };
+}
+
+function runJson(dir: string): Record<string, unknown> {
+  const path = join(dir, "run.json");
+  if (!existsSync(path)) return {};
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+  } catch {
+    return {}; // cut off mid-write: the records alone still rebuild the levels
+  }
+}
+
+/**
+ * summary.json of a run folder, or, when the run was killed before it wrote one, what can be rebuilt
+ * from requests.jsonl (which is written line by line as requests end): every level's counts,
+ * distributions and goodput from its measured records, with the stop recorded as "unfinished" so no
+ * reader takes it for a complete run. Objectives and validity are not rebuilt: they were never judged.
+ */
+export async function loadSummaryDocument(
+  dir: string,
+  warn = true,
+): Promise<SummaryDocument & { rebuilt?: boolean }> {
+  try {
+    return readSummaryDocument(dir);
+  } catch (err) {
+    const records = join(dir, "requests.jsonl");
+    if (!(err instanceof RunReadError) || existsSync(join(dir, "summary.json")) || !existsSync(records))
+      throw err;
+  }
+  const info = runJson(dir);
+  const config = (info.config ?? {}) as { stream?: boolean };
+  const mode: Mode = config.stream === false ? "no-stream" : "stream";
+  const levels = new Map<string, LevelAggregate>();
+  let count = 0;
+  await streamRecords(join(dir, "requests.jsonl"), (r) => {
+    count++;
+    if (r.phase !== "measure" || r.outcome === "aborted") return;
+    let agg = levels.get(r.scenario);
+    if (!agg) {
+      agg = new LevelAggregate(levelOf(r.scenario, mode));
+      levels.set(r.scenario, agg);
+    }
+    agg.add(r);
+  });
+  if (levels.size === 0)
+    throw new RunReadError(
+      `${dir}: no summary.json, and requests.jsonl holds no measured request to rebuild one from (the run ended before any)`,
+    );
+  if (warn)
+    process.stderr.write(
+      `streamslo: warning: ${dir} has no summary.json: the run did not finish (killed, or out of memory); rebuilt ${levels.size} level(s) from the ${count} records of requests.jsonl, without objectives or validity\n`,
+    );
+  return {
+    ...info,
+    rebuilt: true,
+    interrupted: true,
+    stop_reason: { kind: UNFINISHED },
+    levels: [...levels.values()].map((a) => a.summary()),
+  };
 }

@@ -5,8 +5,11 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import { assertCleanExit, assertRunInvariants, collectWithPeak, readRun } from "../helpers/checked-run.js";
-import { spawnCli, tempDir } from "../helpers/cli.js";
+import { runCli, spawnCli, tempDir } from "../helpers/cli.js";
+
+const PRODUCTION_SLO = fileURLToPath(new URL("../../../examples/slo-production.yaml", import.meta.url));
 
 /** About 24 x 15 ms per request: slow enough that a signal always finds requests in flight. */
 const SLOWISH = ["--sim-preset", "fast", "--sim-decode-ms", "15", "--output-tokens", "24"];
@@ -116,5 +119,52 @@ describe("bench interrupted mid-run", { concurrency: 2 }, () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe("bench killed outright (SIGKILL, out of memory)", () => {
+  it("report, budget and compare rebuild what they can from requests.jsonl, and say the run did not finish", async () => {
+    const out = tempDir();
+    const child = spawnCli([
+      "bench",
+      ...SLOWISH,
+      "-c",
+      "1,2",
+      "-n",
+      "6",
+      "--warmup",
+      "0",
+      "--baseline",
+      "0",
+      "--out",
+      out,
+    ]);
+    const done = collectWithPeak(child);
+    // Past the first level (6 records), into the second.
+    await untilLines(out, 8, child);
+    child.kill("SIGKILL");
+    const killed = await done;
+    assert.equal(killed.signal, "SIGKILL");
+    const dir = join(out, readdirSync(out)[0] as string);
+    assert.equal(existsSync(join(dir, "summary.json")), false, "the kill came before summary.json");
+    const said =
+      /has no summary\.json: the run did not finish \(killed, or out of memory\); rebuilt 2 level\(s\)/;
+
+    const report = await runCli(["report", dir]);
+    assertCleanExit(report, 0);
+    assert.match(report.stderr, said);
+    assert.equal(report.stderr.match(/has no summary\.json/g)?.length, 1, "said once");
+    const md = readFileSync(join(dir, "report.md"), "utf8");
+    assert.match(md, /## Run stopped early/);
+    assert.match(md, /it did not finish: the process was killed/);
+    assert.match(md, /Concurrency 2 was cut short after \d of its 6 requests/);
+
+    const budget = await runCli(["budget", dir, "--slo", PRODUCTION_SLO]);
+    assertCleanExit(budget, 0);
+    assert.match(budget.stderr, said);
+
+    const compare = await runCli(["compare", dir, dir]);
+    assertCleanExit(compare, 0);
+    assert.match(compare.stdout, /c=1/);
   });
 });

@@ -23,6 +23,8 @@ export function stopCause(stop: RunStopView, where = true): string {
       return `${stop.errorRate !== undefined ? fmtPct(stop.errorRate, 1) : "too many"} of the requests${at} failed, over --max-error-rate`;
     case "fatal":
       return `the first requests all failed with ${stop.errorCode ?? "an error"}, which retrying does not fix`;
+    case "unfinished":
+      return "it did not finish: the process was killed (SIGKILL, or out of memory) before it wrote summary.json, so these figures are rebuilt from requests.jsonl, without objectives or validity checks";
     default:
       return `it stopped (${stop.kind})`;
   }
@@ -44,7 +46,7 @@ export function cutLevel(r: ReportInput): CutLevel | undefined {
     r.requestedN !== undefined
       ? `after ${n} of its ${r.requestedN} requests`
       : `while it ran (${n} requests measured)`;
-  const failed = stop.kind !== "interrupted";
+  const failed = stop.kind !== "interrupted" && stop.kind !== "unfinished";
   return {
     level,
     measured,
