@@ -25,7 +25,7 @@ import {
   type LoadLevel,
   type StopReason,
 } from "../load/bench-run.js";
-import { type CapacityResult, findCapacity } from "../load/capacity-search.js";
+import { type CapacityResult, findCapacity, invalidBound } from "../load/capacity-search.js";
 import { ServerObserver } from "../load/server-observer.js";
 import { runAutoSweep } from "../load/sweep.js";
 import { capacityText } from "../output/capacity-text.js";
@@ -460,7 +460,17 @@ function exitCode(stop: StopReason | undefined, levels: LevelResult[], capacity?
     for (const f of empty) process.stderr.write(`streamslo: ${noSuccessText(f)}\n`);
     return EXIT.noSuccess;
   }
-  if (capacity) return capacity.capacity === undefined ? EXIT.sloFailed : EXIT.ok;
+  if (capacity) {
+    if (capacity.capacity !== undefined) return EXIT.ok;
+    const invalid = invalidBound(capacity);
+    if (invalid) {
+      process.stderr.write(
+        `streamslo: no capacity verdict: the load it rests on (${invalid.result.summary.scenario}) is INVALID (${invalid.result.validity.reasons.join("; ")}); rerun on a less loaded client machine, or raise the limit it passed\n`,
+      );
+      return EXIT.invalid;
+    }
+    return EXIT.sloFailed;
+  }
   const failed = levels.filter((l) => l.objectives.some((o) => !o.pass));
   if (failed.length > 0) {
     process.stderr.write(`streamslo: SLO failed at ${failed.map((l) => l.summary.scenario).join(", ")}\n`);
@@ -496,6 +506,8 @@ function summaryDocument(
           mode: capacity.mode,
           capacity: capacity.capacity ?? null,
           failed_at: capacity.failedAt ?? null,
+          // The load the verdict rests on was not a valid measurement: no verdict (exit 5).
+          bound_invalid: invalidBound(capacity) !== undefined,
           ending: capacity.ending,
           trials: capacity.trials.map((t) => ({
             load: t.load,

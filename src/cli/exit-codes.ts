@@ -6,6 +6,8 @@ export const EXIT = {
   endpoint: 3,
   /** A level in which not one measured request succeeded: nothing was measured. */
   noSuccess: 4,
+  /** The verdict rests on a measurement the client itself limited (invalid): no verdict. */
+  invalid: 5,
   interrupted: 130,
   sloFailed: 99,
 } as const;

@@ -131,3 +131,15 @@ export async function findCapacity(runner: BenchRunner, o: CapacityOptions): Pro
   }
   return { mode: o.mode, capacity: lastPass, failedAt: firstFail, trials, ending: "converged" };
 }
+
+/**
+ * The trial the verdict's bound rests on (the failing load), when that trial was not a valid
+ * measurement: the client, not the endpoint, limited it (send lag, event-loop stalls), so it says
+ * nothing of the SLO.
+ */
+export function invalidBound(c: CapacityResult): CapacityResult["trials"][number] | undefined {
+  const at = c.failedAt ?? (c.capacity === undefined ? c.trials[0]?.load : undefined);
+  if (at === undefined) return undefined;
+  const t = c.trials.find((x) => x.load === at && !x.pass);
+  return t && !t.result.validity.valid ? t : undefined;
+}

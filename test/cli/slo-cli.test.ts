@@ -408,4 +408,48 @@ describe("open loop, sweeps, datasets and capacity from the command line", () =>
     // With 4 slots, a fifth user waits a whole answer (~60 ms) for a slot every fifth request.
     assert.match(r.stdout, /^\s+8 FAIL \(ttft p\(90\) < 30ms\)$/m);
   });
+
+  it("--find-capacity resting on an INVALID load says so and exits 5, not 99; advice the CLI accepts", async () => {
+    const search = ["--find-capacity", "--slo", "ttft p(90) < 10s", "-n", "6", "--output-tokens", "4"];
+    // A send-lag limit of 0 ms voids every open-loop level: the client, not the endpoint, is judged.
+    const invalid = await runCli([
+      ...fast,
+      ...search,
+      "--capacity-start",
+      "2",
+      "--max-send-lag-ms",
+      "0",
+      "--out",
+      tempDir(),
+    ]);
+    assert.equal(invalid.code, 5, invalid.stderr);
+    assert.match(
+      invalid.stdout,
+      /^capacity at SLO: unknown: the first load tried \(2 req\/s\) was not a valid measurement \(requests left [\d.]+ ms late/m,
+    );
+    assert.doesNotMatch(invalid.stdout, /capacity at SLO: none/);
+    assert.match(invalid.stderr, /no capacity verdict: the load it rests on \(rate=2\) is INVALID/);
+    // A first load that truly fails: exit 99, and advice that can be followed.
+    const one = await runCli([
+      ...fast,
+      "--find-capacity",
+      "--capacity-mode",
+      "concurrency",
+      "--slo",
+      "ttft p(50) < 0.001ms",
+      "-n",
+      "4",
+      "--max-loop-lag-ms",
+      "1000",
+      "--out",
+      tempDir(),
+    ]);
+    assert.equal(one.code, 99, one.stderr);
+    assert.match(
+      one.stdout,
+      /^capacity at SLO: none: the first load tried \(1 concurrent request\) already fails$/m,
+    );
+    assert.match(one.stdout, /even one stream at a time fails: no concurrency meets the SLO/);
+    assert.doesNotMatch(one.stdout, /lower --capacity-start/);
+  });
 });

@@ -271,6 +271,36 @@ describe("streamslo report", () => {
     assert.doesNotMatch(quiet, /Warning: failed requests/);
   });
 
+  it("states an SLO that agrees with every number beside it: rounding within the stated margin, the next level and the capacity search", async () => {
+    const md = await editedReport((doc) => {
+      for (const [i, p95] of [100, 120, 130].entries()) {
+        const l = doc.levels[i];
+        Object.assign(l, { ok: l.n, error: 0, incomplete: 0, errors_by_code: {} });
+        l.wall_ms.p95 = p95;
+        l.validity = { ...l.validity, valid: true, reasons: [] };
+      }
+      doc.capacity = { mode: "concurrency", capacity: 8, failed_at: null, ending: "max", trials: [] };
+    });
+    const slo = section(md, "SLO statement");
+    // 120 ms + 20% = 144 ms, rounded up to two significant figures: 150 ms (not 200, +39%).
+    assert.match(slo, /should be <= 150 ms at concurrency <= 4\.\*\*/);
+    assert.match(
+      slo,
+      /150 ms is that plus 20% headroom \(144 ms\), rounded up to two significant figures \(which adds under 10%\)/,
+    );
+    assert.match(
+      slo,
+      /The next level, concurrency 8, did not hold: .*That is still under the stated 150 ms, but latency had begun to climb/,
+    );
+    assert.match(slo, /held up to concurrency 8, more than this statement's bound.*Both hold/);
+    // 167 ms + 20% = 200.4 ms: 210 ms, not 250 ms.
+    const other = await editedReport((doc) => {
+      doc.levels[0].wall_ms.p95 = 167;
+      doc.levels[1].wall_ms.p95 = 229;
+    });
+    assert.match(section(other, "SLO statement"), /should be <= 210 ms at concurrency <= 1\.\*\*/);
+  });
+
   it("gives an invalid level's own validity reasons", async () => {
     const lag = "client event loop lagged 31.0 ms at p99 (limit 20 ms): timings may be late by as much";
     const md = await editedReport((doc) => {

@@ -1,7 +1,7 @@
 import { FAILED_SHARE_WARNING, failureWarnings } from "../failure-share.js";
 import type { LevelSummary } from "../level-aggregate.js";
 import { clientTtftBesideServer, firstChunkCaveat } from "../server-view.js";
-import { cap, fmtMs, fmtNum, fmtPct, loadName, relChange, roundUpNice } from "./numbers.js";
+import { cap, fmtMs, fmtNum, fmtPct, loadName, ROUNDING_MARGIN, relChange, roundUpNice } from "./numbers.js";
 import type { ReportInput, ReportLevel } from "./report-input.js";
 import { type CutLevel, cutLevel, joinAnd, levelsNotRun, stopCause, stoppedEarly } from "./stopped-early.js";
 
@@ -142,11 +142,28 @@ function noStatement(r: ReportInput, stop: HoldStop | undefined) {
 }
 
 /** Why the first level past the holding ones is left out of the statement. */
-function nextLevel(stop: HoldStop, base: ReportLevel): string {
+function nextLevel(stop: HoldStop, base: ReportLevel, statedMs: number): string {
   const name = loadName(stop.level.summary.scenario);
-  return stop.cut
-    ? `The next level, ${name}, is left out: ${stop.why}.`
-    : `The next level, ${name}, did not hold: ${stop.why}${overLightest(stop.level.summary.wall_ms.p95, base)}.`;
+  if (stop.cut) return `The next level, ${name}, is left out: ${stop.why}.`;
+  const p95 = stop.level.summary.wall_ms.p95;
+  const text = `The next level, ${name}, did not hold: ${stop.why}${overLightest(p95, base)}.`;
+  // Its p95 can be under the stated figure (the headroom is for the held load): say why it still is out.
+  const clean = stop.level.valid && stop.level.summary.error + stop.level.summary.incomplete === 0;
+  return clean && has(p95) && p95 <= statedMs
+    ? `${text} That is still under the stated ${fmtMs(statedMs)}, but latency had begun to climb with load there, so the statement stops at the load before it.`
+    : text;
+}
+
+/** How the capacity search's answer sits beside the statement's bound. */
+function capacityBeside(r: ReportInput, s: ReportLevel["summary"]): string[] {
+  const c = r.capacity;
+  if (!c || c.capacity === null) return [];
+  const found = `The capacity search found the SLO objectives held up to ${capacityLoad(c.capacity, c.mode)}`;
+  const bound = c.mode === "concurrency" ? s.concurrency : s.rate;
+  if (bound === undefined || c.capacity <= bound) return [`${found}.`];
+  return [
+    `${found}, more than this statement's bound: the objectives are judged against their own thresholds, while this statement stops at the last load whose p95 stayed within ${fmtPct(HOLD_MARGIN)} of the lightest level's. Both hold; plan by the objectives, and expect latency to grow past ${loadName(s.scenario)}.`,
+  ];
 }
 
 export function sloStatement(r: ReportInput): Section {
@@ -168,16 +185,12 @@ export function sloStatement(r: ReportInput): Section {
   const base = lightest.summary;
   const statement = `p95 HTTP latency for a ${meanTokens(hold)}-token generation on this endpoint should be <= ${fmtMs(x)} ${bound}.`;
   const why = [
-    `At ${loadName(s.scenario)} the measured p95 wall time was ${fmtMs(s.wall_ms.p95)} (p50 ${fmtMs(s.wall_ms.p50)}) over ${s.n} requests${has(s.ttft_ms.p95) ? `, with p95 TTFT ${fmtMs(s.ttft_ms.p95)}${has(s.tpot_ms.p95) ? ` and p95 TPOT ${fmtMs(s.tpot_ms.p95)}` : ""}` : ""}; ${fmtMs(x)} adds ${fmtPct(HEADROOM)} headroom, rounded up.`,
+    `At ${loadName(s.scenario)} the measured p95 wall time was ${fmtMs(s.wall_ms.p95)} (p50 ${fmtMs(s.wall_ms.p50)}) over ${s.n} requests${has(s.ttft_ms.p95) ? `, with p95 TTFT ${fmtMs(s.ttft_ms.p95)}${has(s.tpot_ms.p95) ? ` and p95 TPOT ${fmtMs(s.tpot_ms.p95)}` : ""}` : ""}; ${fmtMs(x)} is that plus ${fmtPct(HEADROOM)} headroom (${fmtMs(s.wall_ms.p95 * (1 + HEADROOM))}), rounded up to two significant figures (which adds under ${fmtPct(ROUNDING_MARGIN)}).`,
     `${cap(loadName(s.scenario))} is the highest load tried up to which every level stayed within ${fmtPct(HOLD_MARGIN)} of the lightest level's p95 (${fmtMs(base.wall_ms.p95)} at ${loadName(base.scenario)}), with no failed requests and a valid result.`,
   ];
-  if (stop) why.push(nextLevel(stop, lightest));
+  if (stop) why.push(nextLevel(stop, lightest, x));
   why.push(...stopForStatement(r, true));
-  if (r.capacity && r.capacity.capacity !== null) {
-    why.push(
-      `The capacity search found the SLO objectives held up to ${capacityLoad(r.capacity.capacity, r.capacity.mode)}.`,
-    );
-  }
+  why.push(...capacityBeside(r, s));
   return { title: "SLO statement", paragraphs: [`**${statement}**`, ...why] };
 }
 
