@@ -81,6 +81,8 @@ export interface LevelSummary extends LevelInfo {
   token_source: Record<TokenSource, number>;
   goodput: GoodputSummary;
   quality?: QualitySummary;
+  /** The most requests the client had in flight at once in the level (all phases), exact. */
+  in_flight_peak?: number;
   ttft_ms: Stats;
   ttft_queued_ms: Stats;
   tpot_ms: Stats;

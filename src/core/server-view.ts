@@ -29,8 +29,19 @@ export function serverView(d: ServerMetricsDelta): ServerView {
     running_peak: d.running?.peak,
     waiting_peak: d.waiting?.peak,
     kv_usage_peak: d.kv_usage?.peak,
+    gauge_readings: d.running?.readings ?? d.waiting?.readings ?? d.kv_usage?.readings,
+    decode_ms_per_token: d.gen_ms_per_token,
+    prefill_ms_per_token: d.prompt_ms_per_token,
     names,
   };
+}
+
+/** Fewer gauge readings than this over a level, and a peak read from them is not shown. */
+export const MIN_GAUGE_READINGS = 3;
+
+/** A gauge peak when enough readings back it, else undefined. */
+export function sampledPeak(v: ServerView | undefined, peak: number | undefined): number | undefined {
+  return peak !== undefined && (v?.gauge_readings ?? 0) >= MIN_GAUGE_READINGS ? peak : undefined;
 }
 
 /**

@@ -140,6 +140,8 @@ export class BenchRunner extends StoppableRunner<StopReason> {
     const criteria = plan.slo?.request;
     // TTFT over every request the server's metrics see in this level, to set against theirs.
     const seenByServer = { sumMs: 0, count: 0, firstChunkTokens: 0 };
+    // The client's own count of requests in flight: exact, beside the server's sampled gauges.
+    const flight = { now: 0, peak: 0 };
 
     const io: LoopIo = {
       stop: this.halt.signal,
@@ -153,7 +155,12 @@ export class BenchRunner extends StoppableRunner<StopReason> {
           phase,
           intendedStartMs: intendedStartMs ?? this.clock.now(),
         };
-        return sendGeneration(this.dispatcher, this.clock, { ...plan.send, signal }, body, meta);
+        if (++flight.now > flight.peak) flight.peak = flight.now;
+        return sendGeneration(this.dispatcher, this.clock, { ...plan.send, signal }, body, meta).finally(
+          () => {
+            flight.now--;
+          },
+        );
       },
       onRecord: (rec) => {
         if (rec.firstContentMs !== undefined) {
@@ -211,7 +218,7 @@ export class BenchRunner extends StoppableRunner<StopReason> {
       level.kind === "rate" ? plan.maxConcurrency : undefined,
     );
     const result: LevelResult = {
-      summary: agg.summary(),
+      summary: { ...agg.summary(), in_flight_peak: flight.peak },
       objectives: evaluateObjectives(objectives, agg),
       validity,
       server,

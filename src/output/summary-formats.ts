@@ -1,7 +1,12 @@
 import type { Stats } from "../core/histogram.js";
 import type { LevelSummary } from "../core/level-aggregate.js";
 import { observedText } from "../core/objective.js";
-import { clientTtftBesideServer, firstChunkCaveat } from "../core/server-view.js";
+import {
+  clientTtftBesideServer,
+  firstChunkCaveat,
+  MIN_GAUGE_READINGS,
+  sampledPeak,
+} from "../core/server-view.js";
 import type { LevelResult } from "../load/bench-run.js";
 
 /** One CSV/Markdown column: header and how to read it from a level. */
@@ -206,13 +211,33 @@ export function objectivesTable(results: LevelResult[]): string {
   return alignedTable(header, rows);
 }
 
+/** "c=4: peak running 4 (server, 9 readings), 4 in flight (client)": the server's sampled gauge beside the client's exact count. */
+function serverLoadLine(s: LevelResult["summary"], server: NonNullable<LevelResult["server"]>): string {
+  const readings = server.gauge_readings ?? 0;
+  const peak = sampledPeak(server, server.running_peak);
+  if (server.running_peak === undefined && readings >= MIN_GAUGE_READINGS)
+    return `${s.scenario}: ${s.in_flight_peak ?? "-"} in flight at most (client); the server shows no running gauge`;
+  const running =
+    peak !== undefined
+      ? `peak running ${peak} (server, ${readings} readings)`
+      : `peak running unmeasured (server gauges read ${readings} times, under ${MIN_GAUGE_READINGS})`;
+  return `${s.scenario}: ${running}, ${s.in_flight_peak ?? "-"} in flight (client)`;
+}
+
 /** Goodput, what the failing requests missed, output quality, and validity warnings, per level. */
 export function detailLines(results: LevelResult[]): string[] {
   const lines: string[] = [];
   for (const { summary: s, validity, server } of results) {
+    if (server) lines.push(serverLoadLine(s, server));
+    if (server?.decode_ms_per_token !== undefined) {
+      const prefill = server.prefill_ms_per_token;
+      lines.push(
+        `${s.scenario}: server (${server.family}) decode ${ms(server.decode_ms_per_token)} ms/token (client TPOT p50 ${Number.isFinite(s.tpot_ms.p50) ? `${ms(s.tpot_ms.p50)} ms` : "-"})${prefill !== undefined ? `, prefill ${ms(prefill)} ms/prompt token` : ""}`,
+      );
+    }
     if (server?.ttft_mean_ms !== undefined) {
       const serverTtft = `${s.scenario}: server (${server.family}) mean TTFT ${ms(server.ttft_mean_ms)} ms`;
-      const waiting = `peak waiting ${server.waiting_peak ?? "-"}`;
+      const waiting = `peak waiting ${sampledPeak(server, server.waiting_peak) ?? "-"}`;
       // Without streaming the client sees no first token, so there is no gap to show.
       const client = clientTtftBesideServer({ summary: s, server });
       lines.push(

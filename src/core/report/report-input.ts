@@ -27,6 +27,12 @@ export interface ServerView {
   running_peak?: number;
   waiting_peak?: number;
   kv_usage_peak?: number;
+  /** How many readings of the gauges the peaks come from: with fewer than 3 a peak is not shown. */
+  gauge_readings?: number;
+  /** llama.cpp: decode time per generated token (generation seconds / tokens), ms. */
+  decode_ms_per_token?: number;
+  /** llama.cpp: prompt processing time per prompt token (cached tokens excluded), ms. */
+  prefill_ms_per_token?: number;
   /** Metric names the numbers came from, for "what to watch". */
   names: Record<string, string>;
 }

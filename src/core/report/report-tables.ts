@@ -1,7 +1,7 @@
 import { observedText } from "../objective.js";
-import { clientTtftBesideServer } from "../server-view.js";
+import { clientTtftBesideServer, sampledPeak } from "../server-view.js";
 import { fmtMs, fmtNum, fmtPct, loadName } from "./numbers.js";
-import type { ReportInput } from "./report-input.js";
+import type { ReportInput, ServerView } from "./report-input.js";
 
 /** A table as header + rows of already formatted cells: both Markdown and HTML render it. */
 export interface Table {
@@ -50,18 +50,29 @@ export function levelTable(r: ReportInput): Table {
   };
 }
 
+/** A sampled gauge's peak, or why it is not shown (too few readings over the level). */
+function peakText(v: ServerView | undefined, peak: number | undefined, fmt: (x: number) => string): string {
+  const shown = sampledPeak(v, peak);
+  if (shown !== undefined) return fmt(shown);
+  return peak !== undefined ? `n/a (${v?.gauge_readings ?? 0} readings)` : "n/a";
+}
+
 export function serverTable(r: ReportInput): Table | undefined {
   const rows = r.levels.filter((l) => l.server);
   if (rows.length === 0) return undefined;
+  // llama.cpp has no TTFT or queue histogram, but times decode and prefill per token: show what it has.
+  const perToken = rows.some((l) => l.server?.decode_ms_per_token !== undefined);
   return {
-    title: `Server's own metrics (${rows[0]?.server?.family})`,
+    title: `Server's own metrics (${rows[0]?.server?.family}), beside the client's exact peak in flight`,
     header: [
       "level",
       "client TTFT mean",
       "server TTFT mean",
       "network + HTTP + client",
       "server queue mean",
+      ...(perToken ? ["server decode / token", "client TPOT p50", "server prefill / token"] : []),
       "peak running",
+      "client in flight",
       "peak waiting",
       "peak KV cache",
     ],
@@ -76,9 +87,17 @@ export function serverTable(r: ReportInput): Table | undefined {
         v?.ttft_mean_ms !== undefined ? fmtMs(v.ttft_mean_ms) : "n/a",
         Number.isFinite(gap) ? `${fmtMs(gap)} (${fmtPct(gap / client)})` : "n/a",
         v?.queue_mean_ms !== undefined ? fmtMs(v.queue_mean_ms) : "n/a",
-        v?.running_peak !== undefined ? fmtNum(v.running_peak, 0) : "n/a",
-        v?.waiting_peak !== undefined ? fmtNum(v.waiting_peak, 0) : "n/a",
-        v?.kv_usage_peak !== undefined ? fmtPct(v.kv_usage_peak) : "n/a",
+        ...(perToken
+          ? [
+              v?.decode_ms_per_token !== undefined ? fmtMs(v.decode_ms_per_token) : "n/a",
+              Number.isFinite(s.tpot_ms.p50) ? fmtMs(s.tpot_ms.p50) : "n/a",
+              v?.prefill_ms_per_token !== undefined ? fmtMs(v.prefill_ms_per_token) : "n/a",
+            ]
+          : []),
+        peakText(v, v?.running_peak, (x) => fmtNum(x, 0)),
+        s.in_flight_peak !== undefined ? fmtNum(s.in_flight_peak, 0) : "n/a",
+        peakText(v, v?.waiting_peak, (x) => fmtNum(x, 0)),
+        peakText(v, v?.kv_usage_peak, fmtPct),
       ];
     }),
   };
