@@ -10,7 +10,7 @@ interface SummaryDoc {
   endpoint?: { url?: string; model?: string; api?: string; simulator?: unknown };
   levels: (ReportLevel["summary"] & {
     objectives?: ReportLevel["objectives"];
-    validity?: { valid: boolean; reasons?: string[] };
+    validity?: { valid: boolean; reasons?: string[]; warnings?: string[] };
     server?: ReportLevel["server"];
   })[];
   baseline?: ReportInput["baseline"] | null;
@@ -91,6 +91,7 @@ export async function loadReportInput(
       objectives: l.objectives ?? [],
       valid: l.validity?.valid ?? true,
       invalidReasons: l.validity?.reasons,
+      measurementNotes: l.validity?.warnings,
       server: l.server ?? undefined,
     })),
     baseline: doc.baseline ?? undefined,

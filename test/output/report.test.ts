@@ -301,6 +301,18 @@ describe("streamslo report", () => {
     assert.match(section(other, "SLO statement"), /should be <= 210 ms at concurrency <= 1\.\*\*/);
   });
 
+  it("says what the client noted about its own measurement: a long stall, a busy machine", async () => {
+    const stall =
+      "the client's event loop stalled once for 138 ms (p99 18.5 ms): requests in flight then were timed up to that much late";
+    const md = await editedReport((doc) => {
+      doc.levels[1].validity = { ...doc.levels[1].validity, valid: true, reasons: [], warnings: [stall] };
+    });
+    assert.match(
+      section(md, "How the measurement went"),
+      /- Concurrency 4: the client's event loop stalled once for 138 ms/,
+    );
+  });
+
   it("gives an invalid level's own validity reasons", async () => {
     const lag = "client event loop lagged 31.0 ms at p99 (limit 20 ms): timings may be late by as much";
     const md = await editedReport((doc) => {

@@ -462,10 +462,27 @@ function failedSection(r: ReportInput): Section[] {
     : [];
 }
 
+/** What the client noted about its own measurement, per level: a long stall, a machine short of CPU. */
+function measurementSection(r: ReportInput): Section[] {
+  const bullets = r.levels.flatMap((l) =>
+    (l.measurementNotes ?? []).map((n) => `${cap(loadName(l.summary.scenario))}: ${n}.`),
+  );
+  return bullets.length > 0
+    ? [
+        {
+          title: "How the measurement went",
+          paragraphs: ["The client watched itself while it measured; weigh the figures below with this:"],
+          bullets,
+        },
+      ]
+    : [];
+}
+
 export function notes(r: ReportInput): Section[] {
   return [
     ...stoppedSection(r),
     ...failedSection(r),
+    ...measurementSection(r),
     sloStatement(r),
     ttftVersusHttp(r),
     concurrencyEffect(r),

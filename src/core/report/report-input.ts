@@ -43,6 +43,8 @@ export interface ReportLevel {
   valid: boolean;
   /** Why the level is invalid, as the run recorded it (summary.json's validity.reasons). */
   invalidReasons?: string[];
+  /** What the run noted about its own measurement (validity.warnings): a long stall, a busy machine. */
+  measurementNotes?: string[];
   server?: ServerView;
 }
 
