@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { assertCleanExit, benchRun } from "../helpers/checked-run.js";
 import { tempDir } from "../helpers/cli.js";
 import {
+  modelList,
   type ScheduledServer,
   type ScheduledWrite,
   startScheduledServer,
@@ -36,12 +37,7 @@ describe("a stream with two choice indexes (n = 2)", () => {
   let server: ScheduledServer;
   before(async () => {
     server = await startScheduledServer((req) =>
-      req.url?.endsWith("/models")
-        ? {
-            headers: { "content-type": "application/json" },
-            writes: [{ atMs: 0, raw: JSON.stringify({ object: "list", data: [{ id: "m" }] }) }],
-          }
-        : { writes: twoChoices() },
+      req.url?.endsWith("/models") ? modelList("m") : { writes: twoChoices() },
     );
   });
   after(() => server.close());
@@ -80,10 +76,7 @@ describe("--input-tokens against the server's own count of the prompt", () => {
   before(async () => {
     server = await startScheduledServer((req) =>
       req.url?.endsWith("/models")
-        ? {
-            headers: { "content-type": "application/json" },
-            writes: [{ atMs: 0, raw: JSON.stringify({ object: "list", data: [{ id: "m" }] }) }],
-          }
+        ? modelList("m")
         : {
             writes: [
               { atMs: 5, data: choiceChunk(0, "a") },
