@@ -17,6 +17,8 @@ import { promptLengthWarning } from "../core/prompt-length.js";
 import { redactUrlSecrets } from "../core/redact.js";
 import { shownText } from "../core/shown-text.js";
 import { needsText } from "../core/slo-spec.js";
+import type { TraceFormat } from "../core/trace.js";
+import { tracePrompt } from "../core/trace-prompt.js";
 import { type Baseline, measureBaseline } from "../load/baseline.js";
 import {
   BenchRunner,
@@ -40,6 +42,7 @@ import {
   type RunLabel,
   terminalTable,
 } from "../output/summary-formats.js";
+import { checkTrace, readTrace, TraceFileError, type TraceSelection } from "../output/trace-file.js";
 import { VERSION } from "../version.js";
 import { EXIT, UsageError } from "./exit-codes.js";
 import { interruptSignal } from "./interrupt.js";
@@ -54,6 +57,13 @@ import { resolveTarget, type TargetFlags } from "./target-options.js";
 export interface BenchFlags extends TargetFlags, SpeechFlags {
   concurrency?: number[];
   rate?: number[];
+  trace?: string;
+  traceFormat?: TraceFormat;
+  traceSpeed: number;
+  traceFrom?: number;
+  traceTo?: number;
+  traceRows?: number;
+  traceBlockTokens: number;
   arrivals?: ArrivalProcess;
   burstiness: number;
   rampUp: number;
@@ -93,6 +103,7 @@ function publicConfig(f: BenchFlags): Record<string, unknown> {
 
 type Plan =
   | { kind: "levels"; levels: LoadLevel[] }
+  | { kind: "trace"; file: string }
   | { kind: "sweep" }
   | { kind: "capacity"; mode: "rate" | "concurrency" };
 
@@ -140,6 +151,7 @@ function loadPlan(f: BenchFlags, hasObjectives: boolean): Plan {
   const chosen = [
     f.concurrency && "--concurrency",
     f.rate && "--rate",
+    f.trace && "--trace",
     f.sweep && "--sweep",
     f.findCapacity && "--find-capacity",
   ].filter(Boolean);
@@ -154,6 +166,25 @@ function loadPlan(f: BenchFlags, hasObjectives: boolean): Plan {
     return { kind: "capacity", mode: f.capacityMode ?? "rate" };
   }
   if (f.sweep) return { kind: "sweep" };
+  if (f.trace !== undefined) {
+    // The trace sets when each request leaves and what it asks: the flags that would say otherwise go.
+    refuseOpenLoopFlags(f);
+    const other = [
+      f.n !== undefined && "-n (use --trace-rows)",
+      f.duration !== undefined && "--duration (use --trace-to)",
+      f.warmup !== undefined && "--warmup",
+      f.inputTokens !== undefined && "--input-tokens",
+      f.outputTokens !== undefined && "--output-tokens",
+      f.prompt !== undefined && "--prompt",
+      f.promptFile !== undefined && "--prompt-file",
+      f.dataset !== undefined && "--dataset",
+    ].filter(Boolean);
+    if (other.length > 0)
+      throw new UsageError(`--trace sets each request's time and lengths: drop ${other.join(", ")}`);
+    if (f.traceFrom !== undefined && f.traceTo !== undefined && f.traceTo <= f.traceFrom)
+      throw new UsageError(`--trace-to ${f.traceTo} is not after --trace-from ${f.traceFrom}`);
+    return { kind: "trace", file: f.trace };
+  }
   if (f.rate) return { kind: "levels", levels: f.rate.map((rate) => ({ kind: "rate", rate })) };
   refuseOpenLoopFlags(f);
   return {
@@ -179,6 +210,8 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
   }
   const slo = loadSlo(f.slo);
   const plan = loadPlan(f, (slo?.objectives.length ?? 0) > 0);
+  // Every row is read and checked before any load: a bad one is a line number and a reason, exit 2.
+  const trace = plan.kind === "trace" ? await traceLevel(f, plan.file) : undefined;
   if (f.burstiness !== 1 && f.arrivals !== undefined && f.arrivals !== "gamma") {
     throw new UsageError("--burstiness shapes gamma arrivals; drop it or use --arrivals gamma");
   }
@@ -328,6 +361,8 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
         if (runner.stopped) break;
         await runner.runLevel(level);
       }
+    } else if (plan.kind === "trace") {
+      if (trace) await runner.runLevel(trace(target.workload.seed));
     } else if (plan.kind === "sweep") {
       // Fewer measured requests than streams measure part of one wave, beside warm-up and cool-down
       // requests they do not count: the saturated throughput comes out far too low (8.9 req/s
@@ -388,6 +423,53 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
   for (const f of levelsOverFailedShare(levels.map((l) => l.summary)))
     process.stderr.write(`streamslo: warning: ${failedShareText(f)}\n`);
   return exitCode(stop, levels, capacity);
+}
+
+/** The trace's selection from the flags. */
+function traceSelection(f: BenchFlags): TraceSelection {
+  return {
+    format: f.traceFormat,
+    fromMs: f.traceFrom !== undefined ? f.traceFrom * 1000 : undefined,
+    toMs: f.traceTo !== undefined ? f.traceTo * 1000 : undefined,
+    rows: f.traceRows,
+  };
+}
+
+/**
+ * Checks the whole trace (every row, before any load), then gives the level that replays it: rows
+ * read again from the file as they are due, each prompt built from its lengths and hash ids.
+ */
+async function traceLevel(f: BenchFlags, file: string): Promise<(seed: number) => LoadLevel> {
+  const sel = traceSelection(f);
+  let summary: Awaited<ReturnType<typeof checkTrace>>;
+  try {
+    summary = await checkTrace(file, sel);
+  } catch (err) {
+    if (err instanceof TraceFileError) throw new UsageError(err.message);
+    throw err;
+  }
+  const spanS = summary.spanMs / 1000 / f.traceSpeed;
+  if (!f.quiet && !f.json)
+    process.stderr.write(
+      `trace: ${summary.rows} rows (${summary.format}) over ${spanS.toFixed(1)} s at --trace-speed ${f.traceSpeed}\n`,
+    );
+  const rate = spanS > 0 ? (summary.rows - 1) / spanS : summary.rows;
+  return (seed) => ({
+    kind: "trace",
+    speed: f.traceSpeed,
+    rate,
+    rows: async function* () {
+      for await (const row of readTrace(file, { ...sel, format: summary.format }))
+        yield {
+          atMs: row.atMs,
+          input: {
+            prompt: tracePrompt(row, row.index, seed, f.traceBlockTokens),
+            maxTokens: row.outputTokens,
+            exact: true,
+          },
+        };
+    },
+  });
 }
 
 /**

@@ -24,6 +24,7 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 
 import { redactUrlSecrets } from "../core/redact.js";
 import { shownText } from "../core/shown-text.js";
+import { MOONCAKE_BLOCK_TOKENS } from "../core/trace.js";
 import { type BudgetFlags, budgetCommand } from "./budget-command.js";
 import { type CompareFlags, compareCommand } from "./compare-command.js";
 import { type DashboardFlags, dashboardCommand } from "./dashboard-command.js";
@@ -72,6 +73,35 @@ function program(setExit: (code: number) => void): Command {
           positiveIntList,
         )
         .option("-r, --rate <list>", "open loop: request rates per second, e.g. 1,2,4", positiveNumberList)
+        .option(
+          "--trace <file>",
+          "replay a trace on its timeline: Mooncake-style JSONL (timestamp, input_length, output_length, hash_ids) or Azure CSV",
+        )
+        .addOption(
+          new Option(
+            "--trace-format <format>",
+            "trace format (default: from the name and first line)",
+          ).choices(["mooncake", "azure"]),
+        )
+        .option(
+          "--trace-speed <k>",
+          "replay k times faster than recorded (0.5: half as fast)",
+          positiveNumber,
+          1,
+        )
+        .option(
+          "--trace-from <s>",
+          "start this far into the trace's timeline (e.g. 60, 10m)",
+          durationOrZeroSeconds,
+        )
+        .option("--trace-to <s>", "stop this far into the trace's timeline", durationSeconds)
+        .option("--trace-rows <n>", "replay at most the first n rows (of the window)", positiveInt)
+        .option(
+          "--trace-block-tokens <n>",
+          "tokens per hash_ids block (Mooncake: 512)",
+          positiveInt,
+          MOONCAKE_BLOCK_TOKENS,
+        )
         .addOption(
           new Option("--arrivals <process>", "open-loop arrival process (default poisson)").choices([
             "constant",

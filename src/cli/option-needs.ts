@@ -89,6 +89,10 @@ const RULES: Record<string, Rule[]> = {
       needs: "findCapacity",
     },
     { options: ["sweepLevels", "sweepMaxConcurrency"], needs: "sweep" },
+    {
+      options: ["traceFormat", "traceSpeed", "traceFrom", "traceTo", "traceRows", "traceBlockTokens"],
+      needs: "trace",
+    },
     ...REQUEST_RULES,
     { options: STT, needsValue: { option: "protocol", values: ["stt-ws"] } },
     { options: TTS, needsValue: { option: "protocol", values: ["tts-http"] } },

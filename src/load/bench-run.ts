@@ -9,16 +9,21 @@ import type { ServerView } from "../core/report/report-input.js";
 import { judgeRequest } from "../core/request-slo.js";
 import { abortingObjective, evaluateObjectives, type ObjectiveResult } from "../core/slo-eval.js";
 import type { SloSpec } from "../core/slo-spec.js";
-import { requestInput, type Workload } from "../core/workload.js";
+import { type RequestInput, requestInput, type Workload } from "../core/workload.js";
 import { ClientHealth, DEFAULT_VALIDITY, type Validity, type ValidityLimits } from "./client-health.js";
 import { runClosedLoop } from "./closed-loop.js";
 import type { LoopIo } from "./load-loop.js";
 import { runOpenLoop } from "./open-loop.js";
 import { StoppableRunner } from "./run-stop.js";
 import type { ServerObserver } from "./server-observer.js";
+import { runTraceLoop, type TimedRequest } from "./trace-loop.js";
 
 /** One load level: a number of concurrent users (closed loop) or an offered rate (open loop). */
-export type LoadLevel = { kind: "concurrency"; concurrency: number } | { kind: "rate"; rate: number };
+export type LoadLevel =
+  | { kind: "concurrency"; concurrency: number }
+  | { kind: "rate"; rate: number }
+  /** A trace replayed on its timeline; `rate` is its mean offered rate at `speed`, for the summary. */
+  | { kind: "trace"; rows: () => AsyncIterable<TimedRequest>; speed: number; rate: number };
 
 export interface BenchPlan {
   generation: GenerationParams;
@@ -98,6 +103,7 @@ const MIN_FOR_ERROR_RATE = 20;
 
 export function levelInfo(level: LoadLevel, stream: boolean): LevelInfo {
   const mode = stream ? "stream" : "no-stream";
+  if (level.kind === "trace") return { scenario: "trace", mode, rate: level.rate };
   return level.kind === "concurrency"
     ? { scenario: `c=${level.concurrency}`, mode, concurrency: level.concurrency }
     : { scenario: `rate=${Number(level.rate.toPrecision(4))}`, mode, rate: level.rate };
@@ -132,7 +138,11 @@ export class BenchRunner extends StoppableRunner<StopReason> {
     const plan = this.plan;
     const info = levelInfo(level, plan.generation.stream);
     const agg = new LevelAggregate(info, plan.slo);
-    const warmup = plan.warmup ?? (level.kind === "concurrency" ? level.concurrency : Math.ceil(level.rate));
+    // A trace is replayed as recorded: every row is measured, none is spent on warming up.
+    const warmup =
+      level.kind === "trace"
+        ? 0
+        : (plan.warmup ?? (level.kind === "concurrency" ? level.concurrency : Math.ceil(level.rate)));
     this.hooks.onLevelStart?.(info, warmup + plan.n);
     await plan.server?.start();
     const health = new ClientHealth();
@@ -146,9 +156,14 @@ export class BenchRunner extends StoppableRunner<StopReason> {
     const io: LoopIo = {
       stop: this.halt.signal,
       now: () => this.clock.now(),
-      send: (phase: Phase, intendedStartMs: number | undefined, signal: AbortSignal) => {
+      send: (
+        phase: Phase,
+        intendedStartMs: number | undefined,
+        signal: AbortSignal,
+        input?: RequestInput,
+      ) => {
         const index = this.seq++;
-        const body = buildRequestBody(plan.generation, requestInput(plan.workload, index));
+        const body = buildRequestBody(plan.generation, input ?? requestInput(plan.workload, index));
         const meta = {
           id: `r${index}`,
           scenario: info.scenario,
@@ -191,6 +206,8 @@ export class BenchRunner extends StoppableRunner<StopReason> {
     };
     if (level.kind === "concurrency") {
       await runClosedLoop(level.concurrency, bounds, io);
+    } else if (level.kind === "trace") {
+      await runTraceLoop(level.rows(), level.speed, io);
     } else {
       const arrivals = { ...plan.arrivals, rate: level.rate };
       await runOpenLoop(
@@ -214,7 +231,7 @@ export class BenchRunner extends StoppableRunner<StopReason> {
     const validity = health.finish(
       lag.count > 0 ? lag.percentile(99) : null,
       plan.validity ?? DEFAULT_VALIDITY,
-      level.kind === "rate",
+      level.kind !== "concurrency",
       level.kind === "rate" ? plan.maxConcurrency : undefined,
     );
     const result: LevelResult = {

@@ -1,4 +1,5 @@
 import type { Phase, RequestRecord } from "../core/record.js";
+import type { RequestInput } from "../core/workload.js";
 
 /**
  * What a load loop needs from the bench: a way to send, a sink for records, and a stop signal.
@@ -6,7 +7,12 @@ import type { Phase, RequestRecord } from "../core/record.js";
  */
 export interface LoopIo<R = RequestRecord> {
   /** Sends one request; `intendedStartMs` is the schedule's send time (open loop). Never rejects. */
-  send(phase: Phase, intendedStartMs: number | undefined, signal: AbortSignal): Promise<R>;
+  send(
+    phase: Phase,
+    intendedStartMs: number | undefined,
+    signal: AbortSignal,
+    input?: RequestInput,
+  ): Promise<R>;
   onRecord(rec: R): void;
   /** Once aborted, no new request starts and in-flight ones are aborted. */
   stop: AbortSignal;

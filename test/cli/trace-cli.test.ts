@@ -1,0 +1,171 @@
+import assert from "node:assert/strict";
+import { readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { assertCleanExit, assertRunInvariants, benchRun } from "../helpers/checked-run.js";
+import { runCli, tempDir } from "../helpers/cli.js";
+import {
+  modelList,
+  oneTokenAnswer,
+  type ScheduledServer,
+  startScheduledServer,
+} from "../helpers/scheduled-server.js";
+
+// biome-ignore lint/suspicious/noExplicitAny: records and summaries are read back untyped.
+type Loose = any;
+
+function mooncake(rows: { t: number; i: number; o: number; h?: number[] }[]): string {
+  const file = join(tempDir(), "trace.jsonl");
+  writeFileSync(
+    file,
+    rows
+      .map((r) =>
+        JSON.stringify({
+          timestamp: r.t,
+          input_length: r.i,
+          output_length: r.o,
+          ...(r.h ? { hash_ids: r.h } : {}),
+        }),
+      )
+      .join("\n"),
+  );
+  return file;
+}
+
+const QUIET = ["--baseline", "0", "-q"];
+
+describe("bench --trace", () => {
+  let capture: ScheduledServer;
+  before(async () => {
+    capture = await startScheduledServer((req) =>
+      req.url?.endsWith("/models") ? modelList("m") : oneTokenAnswer(),
+    );
+  });
+  after(() => capture.close());
+
+  it("replays 300 rows on their timeline at --trace-speed 10: one record per row, each at its offset", async () => {
+    // 300 rows 50 ms apart on the trace's clock: 15 s recorded, 1.5 s replayed.
+    const file = mooncake(Array.from({ length: 300 }, (_, k) => ({ t: 1000 + 50 * k, i: 16, o: 2 })));
+    const run = await benchRun(
+      ["--sim-preset", "fast", "--trace", file, "--trace-speed", "10", ...QUIET],
+      tempDir(),
+    );
+    assertCleanExit(run, 0);
+    assertRunInvariants(run);
+    const recs = run.records as Loose[];
+    assert.equal(recs.length, 300);
+    assert.ok(recs.every((r) => r.phase === "measure" && r.scenario === "trace"));
+    const t0 = Math.min(...recs.map((r) => r.intendedStartMs));
+    const offsets = recs.map((r) => r.intendedStartMs - t0).sort((a, b) => a - b);
+    offsets.forEach((o, k) =>
+      assert.ok(Math.abs(o - 5 * k) < 0.5, `row ${k} meant for ${5 * k} ms, was ${o}`),
+    );
+    const level = (run.summary as Loose).levels[0];
+    assert.equal(level.n, 300);
+    assert.ok(Math.abs(level.rate - 200) < 1, `offered ${level.rate} req/s`);
+    assert.equal(typeof level.send_lag_ms.p99, "number", "send lag reported");
+    // Each row asks for its own output length, exactly.
+    assert.ok(recs.every((r) => r.outputTokens === 2));
+  });
+
+  it("sends rows that share hash ids with byte-identical prompt prefixes", async () => {
+    const file = mooncake([
+      { t: 0, i: 30, o: 1, h: [5, 6] },
+      { t: 10, i: 25, o: 3, h: [5, 7] },
+      { t: 20, i: 30, o: 1 },
+    ]);
+    const before = capture.received.length;
+    const run = await benchRun(
+      [
+        "--url",
+        capture.url,
+        "--model",
+        "m",
+        "--trace",
+        file,
+        "--trace-block-tokens",
+        "20",
+        "--server-metrics",
+        "none",
+        ...QUIET,
+      ],
+      tempDir(),
+    );
+    assertCleanExit(run, 0);
+    const bodies = capture.received
+      .slice(before)
+      .filter((r) => r.path.includes("/chat/"))
+      .map((r) => r.body as Loose);
+    assert.equal(bodies.length, 3);
+    const words = bodies.map((b) => (b.messages[0].content as string).split(" "));
+    assert.deepEqual(
+      words.map((w) => w.length),
+      [30, 25, 30],
+    );
+    assert.deepEqual(words[0]?.slice(0, 20), words[1]?.slice(0, 20), "block 5 is shared byte for byte");
+    assert.notDeepEqual(words[0]?.slice(20, 25), words[1]?.slice(20, 25));
+    assert.notDeepEqual(
+      words[2]?.slice(0, 20),
+      words[0]?.slice(0, 20),
+      "a row without hash ids shares nothing",
+    );
+    assert.deepEqual(
+      bodies.map((b) => b.max_tokens),
+      [1, 3, 1],
+    );
+    assert.ok(bodies.every((b) => b.ignore_eos === true));
+  });
+
+  it("reads the Azure CSV, takes a window or the first rows", async () => {
+    const file = join(tempDir(), "azure.csv");
+    const lines = ["TIMESTAMP,ContextTokens,GeneratedTokens"];
+    for (let k = 0; k < 10; k++)
+      lines.push(`2023-11-16 18:15:${String(10 + k).padStart(2, "0")}.5000000,${8 + k},2`);
+    writeFileSync(file, `${lines.join("\n")}\n`);
+    const args = [
+      "--url",
+      capture.url,
+      "--model",
+      "m",
+      "--trace",
+      file,
+      "--trace-speed",
+      "20",
+      "--server-metrics",
+      "none",
+      ...QUIET,
+    ];
+    const first = await benchRun([...args, "--trace-rows", "4"], tempDir());
+    assertCleanExit(first, 0);
+    assert.equal(first.records.length, 4);
+    const windowed = await benchRun([...args, "--trace-from", "3", "--trace-to", "6"], tempDir());
+    assertCleanExit(windowed, 0);
+    assert.equal(windowed.records.length, 3, "rows at 3, 4 and 5 s");
+  });
+
+  it("a bad row is its line number and reason, exit 2, before any load", async () => {
+    const file = join(tempDir(), "bad.jsonl");
+    writeFileSync(
+      file,
+      '{"timestamp": 0, "input_length": 5, "output_length": 2}\n\n{"timestamp": 5, "input_length": "many", "output_length": 2}\n',
+    );
+    const out = tempDir();
+    const before = capture.received.length;
+    const r = await runCli(["bench", "--url", capture.url, "--model", "m", "--trace", file, "--out", out]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr.trim().split("\n").length, 1);
+    assert.match(r.stderr, /bad\.jsonl line 3: "input_length" must be a whole number >= 1, got "many"/);
+    assert.equal(readdirSync(out).length, 0, "no run folder");
+    assert.equal(
+      capture.received.slice(before).filter((x) => x.path.includes("/chat/")).length,
+      0,
+      "nothing was sent",
+    );
+    const both = await runCli(["bench", "--trace", file, "-c", "2"]);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /use only one of --concurrency, --trace/);
+    const idle = await runCli(["bench", "--trace-speed", "2"]);
+    assert.equal(idle.code, 2);
+    assert.match(idle.stderr, /--trace-speed acts only with --trace/);
+  });
+});
