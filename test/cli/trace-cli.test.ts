@@ -57,9 +57,8 @@ describe("bench --trace", () => {
     assert.ok(recs.every((r) => r.phase === "measure" && r.scenario === "trace"));
     const t0 = Math.min(...recs.map((r) => r.intendedStartMs));
     const offsets = recs.map((r) => r.intendedStartMs - t0).sort((a, b) => a - b);
-    offsets.forEach((o, k) =>
-      assert.ok(Math.abs(o - 5 * k) < 0.5, `row ${k} meant for ${5 * k} ms, was ${o}`),
-    );
+    for (const [k, o] of offsets.entries())
+      assert.ok(Math.abs(o - 5 * k) < 0.5, `row ${k} meant for ${5 * k} ms, was ${o}`);
     const level = (run.summary as Loose).levels[0];
     assert.equal(level.n, 300);
     assert.ok(Math.abs(level.rate - 200) < 1, `offered ${level.rate} req/s`);
