@@ -43,6 +43,8 @@ const REQUEST_RULES: Rule[] = [
   { options: ["stallMs"], needs: "faultStall" },
   { options: ["slowFirstByteMs"], needs: "faultSlowFirstByte" },
   { options: ["datasetFormat"], needs: "dataset" },
+  { options: ["sharedPrefix"], needs: "inputTokens" },
+  { options: ["prefixGroups"], needs: "sharedPrefix" },
   { options: ["ignoreEos"], needs: "outputTokens" },
 ];
 
@@ -66,6 +68,8 @@ const TEXT = [
   "maxTokens",
   "outputTokens",
   "inputTokens",
+  "sharedPrefix",
+  "prefixGroups",
   "dataset",
   "ignoreEos",
   "prompt",

@@ -44,6 +44,8 @@ export interface TargetFlags extends SimFlags {
   seed: number;
   caFile?: string;
   insecure?: boolean;
+  sharedPrefix?: number;
+  prefixGroups?: number;
 }
 
 /** Flags that say where to send requests and what to ask for (bench and probe share them). */
@@ -73,6 +75,16 @@ export function addTargetOptions(cmd: Command): Command {
       "--input-tokens <len>",
       "synthetic prompts of N (or uniform:/normal:) tokens, different per request",
       lengthOption,
+    )
+    .option(
+      "--shared-prefix <n>",
+      "with --input-tokens: the first n tokens are a system prefix shared by every prompt of a group",
+      positiveInt,
+    )
+    .option(
+      "--prefix-groups <g>",
+      "with --shared-prefix: g groups, each with its own prefix, taken in turn",
+      positiveInt,
     )
     .option(
       "--dataset <file>",
@@ -182,7 +194,14 @@ function promptSource(f: TargetFlags): PromptSource {
       throw err;
     }
   }
-  if (f.inputTokens !== undefined) return { kind: "synthetic", input: f.inputTokens };
+  if (f.inputTokens !== undefined)
+    return {
+      kind: "synthetic",
+      input: f.inputTokens,
+      ...(f.sharedPrefix !== undefined
+        ? { prefix: { tokens: f.sharedPrefix, groups: f.prefixGroups ?? 1 } }
+        : {}),
+    };
   return { kind: "fixed", text: f.prompt ?? DEFAULT_PROMPT };
 }
 

@@ -14,7 +14,12 @@ export interface DatasetItem {
 
 export type PromptSource =
   | { kind: "fixed"; text: string }
-  | { kind: "synthetic"; input: LengthDistribution }
+  | {
+      kind: "synthetic";
+      input: LengthDistribution;
+      /** A system prefix of `tokens` shared by every prompt of a group; requests take groups in turn. */
+      prefix?: { tokens: number; groups: number };
+    }
   | { kind: "dataset"; items: DatasetItem[]; name: string };
 
 /** What each request asks for: its prompt, and its answer length. */
@@ -46,9 +51,19 @@ export function requestInput(w: Workload, index: number): RequestInput {
     case "fixed":
       prompt = w.prompts.text;
       break;
-    case "synthetic":
-      prompt = syntheticText(rng, sampleLength(w.prompts.input, rng));
+    case "synthetic": {
+      const n = sampleLength(w.prompts.input, rng);
+      const shared = w.prompts.prefix;
+      if (!shared) {
+        prompt = syntheticText(rng, n);
+        break;
+      }
+      // The group's prefix is seeded by the group alone, so its bytes are the same in every request of it.
+      const group = index % shared.groups;
+      const prefix = syntheticText(createRng(deriveSeed(w.seed ^ 0x9ef1, group)), shared.tokens);
+      prompt = `${prefix} ${syntheticText(rng, Math.max(1, n - shared.tokens))}`;
       break;
+    }
     case "dataset": {
       const items = w.prompts.items;
       const item = items[index % items.length] as DatasetItem;
