@@ -75,7 +75,7 @@ function program(setExit: (code: number) => void): Command {
         .option("-r, --rate <list>", "open loop: request rates per second, e.g. 1,2,4", positiveNumberList)
         .option(
           "--trace <file>",
-          "replay a trace on its timeline: Mooncake-style JSONL (timestamp, input_length, output_length, hash_ids) or Azure CSV",
+          "replay a trace on its timeline: Mooncake-style JSONL, the Azure CSV, or streamslo proxy's request log",
         )
         .addOption(
           new Option(

@@ -8,7 +8,7 @@
  *   GeneratedTokens, the timestamp a date-time with up to 7 fractional digits.
  */
 
-export type TraceFormat = "mooncake" | "azure";
+export type TraceFormat = "mooncake" | "azure" | "proxy";
 
 export interface TraceRow {
   /** Offset on the trace's own clock, ms (its first row's timestamp is not subtracted here). */
@@ -17,6 +17,8 @@ export interface TraceRow {
   outputTokens: number;
   /** Prompt blocks by hash: equal ids are equal blocks, in every row that names them. */
   hashIds?: number[];
+  /** The conversation the row belongs to (the proxy's log), when known. */
+  sessionId?: string;
 }
 
 export class TraceError extends Error {}
@@ -27,7 +29,115 @@ export const MOONCAKE_BLOCK_TOKENS = 512;
 /** The format a file's name or first line says. */
 export function traceFormatOf(path: string, firstLine: string): TraceFormat {
   if (/\.csv$/i.test(path) || /^\s*timestamp\s*,/i.test(firstLine)) return "azure";
+  if (/"arrived_at"\s*:/.test(firstLine) && /"route"\s*:/.test(firstLine)) return "proxy";
   return "mooncake";
+}
+
+/** The routes of the proxy's log a replay sends again: the generation APIs. */
+const REPLAYED_ROUTES = /\/(chat\/)?completions$/;
+
+/**
+ * One line of `streamslo proxy`'s request log, as a trace row: its arrival time and the token counts
+ * the upstream's usage gave. undefined for a line a replay has nothing to send for (another route,
+ * or no token counts: a request that failed before its answer). `finishMs` is when it ended: the
+ * log is written in that order, not in order of arrival.
+ */
+export function proxyLogRow(line: string): (TraceRow & { finishMs: number }) | undefined {
+  let o: unknown;
+  try {
+    o = JSON.parse(line);
+  } catch {
+    throw new TraceError("not JSON");
+  }
+  if (typeof o !== "object" || o === null) throw new TraceError("not a JSON object");
+  const r = o as Record<string, unknown>;
+  if (typeof r.route !== "string" || !REPLAYED_ROUTES.test(r.route)) return undefined;
+  if (typeof r.input_tokens !== "number" || typeof r.output_tokens !== "number" || r.output_tokens < 1)
+    return undefined;
+  const arrived = typeof r.arrived_at === "string" ? Date.parse(r.arrived_at) : Number.NaN;
+  if (!Number.isFinite(arrived))
+    throw new TraceError(
+      'no "arrived_at" time: a log from a proxy older than trace replay cannot be replayed',
+    );
+  const e2e = typeof r.e2e_ms === "number" && r.e2e_ms >= 0 ? r.e2e_ms : 0;
+  return {
+    atMs: arrived,
+    finishMs: arrived + e2e,
+    inputTokens: Math.max(1, Math.round(r.input_tokens)),
+    outputTokens: Math.round(r.output_tokens),
+    ...(typeof r.session_id === "string" ? { sessionId: r.session_id } : {}),
+  };
+}
+
+/**
+ * Puts rows that come in order of finishing back in order of arrival with a bounded buffer (a binary
+ * heap on arrival): a row can leave once every row still to come must arrive after it, which holds
+ * for rows that arrived more than the longest request seen (plus a second) before the latest finish.
+ * A row later than that anyway leaves at the time of the last row out (`late` counts them).
+ */
+export class ArrivalOrder {
+  private readonly heap: TraceRow[] = [];
+  private longestMs = 0;
+  private lastOutMs = Number.NEGATIVE_INFINITY;
+  late = 0;
+
+  push(row: TraceRow, finishMs: number): TraceRow[] {
+    this.longestMs = Math.max(this.longestMs, finishMs - row.atMs);
+    this.insert(row);
+    const out: TraceRow[] = [];
+    const safe = finishMs - this.longestMs - 1000;
+    while (this.heap.length > 0 && (this.heap[0] as TraceRow).atMs <= safe) out.push(this.take());
+    return out;
+  }
+
+  flush(): TraceRow[] {
+    const out: TraceRow[] = [];
+    while (this.heap.length > 0) out.push(this.take());
+    return out;
+  }
+
+  private take(): TraceRow {
+    const top = this.heap[0] as TraceRow;
+    const last = this.heap.pop() as TraceRow;
+    if (this.heap.length > 0) {
+      this.heap[0] = last;
+      this.down(0);
+    }
+    if (top.atMs < this.lastOutMs) {
+      this.late++;
+      return { ...top, atMs: this.lastOutMs };
+    }
+    this.lastOutMs = top.atMs;
+    return top;
+  }
+
+  private insert(row: TraceRow): void {
+    const h = this.heap;
+    h.push(row);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if ((h[p] as TraceRow).atMs <= row.atMs) break;
+      h[i] = h[p] as TraceRow;
+      i = p;
+    }
+    h[i] = row;
+  }
+
+  private down(i: number): void {
+    const h = this.heap;
+    const row = h[i] as TraceRow;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= h.length) break;
+      const r = l + 1;
+      const c = r < h.length && (h[r] as TraceRow).atMs < (h[l] as TraceRow).atMs ? r : l;
+      if ((h[c] as TraceRow).atMs >= row.atMs) break;
+      h[i] = h[c] as TraceRow;
+      i = c;
+    }
+    h[i] = row;
+  }
 }
 
 function wholeCount(v: unknown, name: string, min: number): number {
@@ -81,11 +191,11 @@ function azureRow(line: string): TraceRow {
   };
 }
 
-/** Reads the rows of one trace, a line at a time; checks that time never runs backwards. */
+/** Reads the rows of a Mooncake or Azure trace, a line at a time; checks that time never runs backwards. */
 export class TraceParser {
   private lastMs = Number.NEGATIVE_INFINITY;
 
-  constructor(readonly format: TraceFormat) {}
+  constructor(readonly format: Exclude<TraceFormat, "proxy">) {}
 
   /** The row on `line`, or undefined for a blank line or the CSV header; throws TraceError with the reason. */
   parse(line: string): TraceRow | undefined {

@@ -1,7 +1,15 @@
 import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { createInterface } from "node:readline";
-import { TraceError, type TraceFormat, TraceParser, type TraceRow, traceFormatOf } from "../core/trace.js";
+import {
+  ArrivalOrder,
+  proxyLogRow,
+  TraceError,
+  type TraceFormat,
+  TraceParser,
+  type TraceRow,
+  traceFormatOf,
+} from "../core/trace.js";
 
 /** Which part of a trace to replay: a window of its timeline (ms from its first row), then at most `rows` rows. */
 export interface TraceSelection {
@@ -41,37 +49,80 @@ async function firstLine(path: string): Promise<string> {
   }
 }
 
+/** A reader of one format: rows ready after each line (in order of arrival), and those left at the end. */
+interface RowReader {
+  line(text: string): TraceRow[];
+  end(): TraceRow[];
+}
+
+function rowReader(format: TraceFormat): RowReader {
+  if (format === "proxy") {
+    const order = new ArrivalOrder();
+    return {
+      line: (text) => {
+        if (text.trim() === "") return [];
+        const r = proxyLogRow(text);
+        return r ? order.push(r, r.finishMs) : [];
+      },
+      end: () => order.flush(),
+    };
+  }
+  const parser = new TraceParser(format);
+  return {
+    line: (text) => {
+      const r = parser.parse(text);
+      return r ? [r] : [];
+    },
+    end: () => [],
+  };
+}
+
 /**
  * The selected rows of a trace file, streamed line by line (a million-row trace never sits in memory),
  * with offsets from the first selected row. A bad row throws TraceFileError naming its line.
  */
 export async function* readTrace(path: string, sel: TraceSelection = {}): AsyncGenerator<SelectedRow> {
   const format = sel.format ?? traceFormatOf(path, await firstLine(path));
-  const parser = new TraceParser(format);
+  const reader = rowReader(format);
   const input = createReadStream(path, { encoding: "utf8" });
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   let lineNo = 0;
   let traceStart: number | undefined;
   let windowStart: number | undefined;
   let index = 0;
+  let done = false;
+  /** The row as selected, or undefined when it falls before the window; sets `done` past its end. */
+  const select = (row: TraceRow): SelectedRow | undefined => {
+    traceStart ??= row.atMs;
+    const t = row.atMs - traceStart;
+    if (sel.fromMs !== undefined && t < sel.fromMs) return undefined;
+    if ((sel.toMs !== undefined && t >= sel.toMs) || (sel.rows !== undefined && index >= sel.rows)) {
+      done = true;
+      return undefined;
+    }
+    windowStart ??= row.atMs;
+    return { ...row, atMs: row.atMs - windowStart, index: index++ };
+  };
   try {
     for await (const line of lines) {
       lineNo++;
-      let row: TraceRow | undefined;
+      let ready: TraceRow[];
       try {
-        row = parser.parse(line);
+        ready = reader.line(line);
       } catch (err) {
         if (err instanceof TraceError) throw new TraceFileError(`${path} line ${lineNo}: ${err.message}`);
         throw err;
       }
-      if (!row) continue;
-      traceStart ??= row.atMs;
-      const t = row.atMs - traceStart;
-      if (sel.fromMs !== undefined && t < sel.fromMs) continue;
-      if (sel.toMs !== undefined && t >= sel.toMs) break;
-      if (sel.rows !== undefined && index >= sel.rows) break;
-      windowStart ??= row.atMs;
-      yield { ...row, atMs: row.atMs - windowStart, index: index++ };
+      for (const row of ready) {
+        const s = select(row);
+        if (done) return;
+        if (s) yield s;
+      }
+    }
+    for (const row of reader.end()) {
+      const s = select(row);
+      if (done) return;
+      if (s) yield s;
     }
   } finally {
     lines.close();

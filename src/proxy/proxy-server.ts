@@ -365,6 +365,7 @@ export class StreamsloProxy {
     labels: ReturnType<ProxyMetrics["labels"]>,
     traced: TracedRequest,
     method: string,
+    session?: string,
   ): void {
     const m = this.metrics;
     const status = String(rec.status ?? 0);
@@ -410,8 +411,11 @@ export class StreamsloProxy {
     if (outcome !== "ok" && outcome !== "client_error")
       span.setStatus({ code: SpanStatusCode.ERROR, message: rec.error?.message ?? outcome });
     span.end();
+    const nowWall = Date.now();
     this.log.write({
-      time: new Date().toISOString(),
+      time: new Date(nowWall).toISOString(),
+      arrived_at: new Date(nowWall - (this.clock.now() - rec.startMs)).toISOString(),
+      session_id: session,
       "service.name": this.o.service,
       trace_id: traced.traceId,
       span_id: traced.spanId,
@@ -424,6 +428,7 @@ export class StreamsloProxy {
       tpot_ms: metrics.tpotMs,
       e2e_ms: e2eMs,
       output_tokens: llm ? rec.outputTokens : undefined,
+      input_tokens: llm ? rec.promptTokens : undefined,
       error: rec.error ? `${rec.error.code}: ${rec.error.message}` : undefined,
     });
   }
@@ -481,6 +486,15 @@ export class StreamsloProxy {
     }
     queue.length = 0;
   };
+}
+
+/** The header a client names its conversation by (README "proxy"), when it is a short printable id. */
+export const SESSION_HEADER = "x-session-id";
+
+function sessionOf(req: IncomingMessage): string | undefined {
+  const v = req.headers[SESSION_HEADER];
+  const id = Array.isArray(v) ? v[0] : v;
+  return id !== undefined && /^[\x21-\x7e]{1,128}$/.test(id) ? id : undefined;
 }
 
 function flushHead(h: ForwardHandler): void {
@@ -724,6 +738,14 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
       outcome = v.outcome === "ok" ? "ok" : v.outcome === "incomplete" ? "upstream_drop" : "upstream_error";
       if (!this.llm) outcome = broke ? "upstream_drop" : "ok";
     }
-    this.proxy.finish(rec, outcome, this.llm, this.labels(), this.traced, this.req.method ?? "GET");
+    this.proxy.finish(
+      rec,
+      outcome,
+      this.llm,
+      this.labels(),
+      this.traced,
+      this.req.method ?? "GET",
+      sessionOf(this.req),
+    );
   }
 }

@@ -4,6 +4,10 @@ import { SERVICE_ATTRIBUTE } from "../core/slo/conventions.js";
 /** One structured log line per request: the SLIs, the outcome, and the trace to find it by. */
 export interface RequestLogLine {
   time: string;
+  /** When the request arrived (wall clock, ms precision): what a replay schedules it by. */
+  arrived_at?: string;
+  /** The client's x-session-id header, when it sent one: conversations stay together in a replay. */
+  session_id?: string;
   [SERVICE_ATTRIBUTE]: string;
   trace_id: string;
   span_id: string;
@@ -16,6 +20,8 @@ export interface RequestLogLine {
   tpot_ms?: number;
   e2e_ms: number;
   output_tokens?: number;
+  /** Prompt tokens as the upstream's usage counted them. */
+  input_tokens?: number;
   error?: string;
 }
 

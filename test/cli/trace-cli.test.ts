@@ -168,3 +168,74 @@ describe("bench --trace", () => {
     assert.match(idle.stderr, /--trace-speed acts only with --trace/);
   });
 });
+
+describe("record in production, replay in staging", () => {
+  it("bench --trace replays the proxy's own log: each generation request it saw, at its arrival, with its token counts", async () => {
+    const { startSimServer } = await import("../../src/sim/sim-server.js");
+    const { simParams } = await import("../../src/sim/presets.js");
+    const { startProxy } = await import("../helpers/proxy-harness.js");
+    const { readFileSync } = await import("node:fs");
+    const production = await startSimServer(simParams("fast"));
+    const logFile = join(tempDir(), "proxy.log");
+    const p = await startProxy(production.origin, { logFile });
+    try {
+      // Production traffic through the proxy, one conversation id on every request.
+      const body = JSON.stringify({
+        model: "streamslo-sim",
+        messages: [{ role: "user", content: "one two three four five" }],
+        max_tokens: 3,
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      for (let k = 0; k < 6; k++) {
+        const res = await fetch(`${p.url}/v1/chat/completions`, {
+          method: "POST",
+          body,
+          headers: { "content-type": "application/json", "x-session-id": "conv-7" },
+        });
+        await res.text();
+      }
+      await fetch(`${p.url}/v1/models`).then((r) => r.text());
+    } finally {
+      await p.stop();
+      await production.close();
+    }
+    const lines = readFileSync(logFile, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Loose);
+    const chat = lines.filter((l) => l.route.endsWith("/chat/completions"));
+    assert.equal(chat.length, 6);
+    for (const l of chat) {
+      assert.equal(l.session_id, "conv-7");
+      assert.equal(typeof l.arrived_at, "string");
+      assert.ok(l.input_tokens > 0 && l.output_tokens === 3);
+    }
+    assert.ok(!JSON.stringify(lines).includes("one two three"), "no prompt text in the log");
+
+    const staging = await startScheduledServer((req) =>
+      req.url?.endsWith("/models") ? modelList("m") : oneTokenAnswer(),
+    );
+    try {
+      const run = await benchRun(
+        ["--url", staging.url, "--model", "m", "--trace", logFile, "--server-metrics", "none", ...QUIET],
+        tempDir(),
+      );
+      assertCleanExit(run, 0);
+      assert.equal(
+        run.records.length,
+        6,
+        "one replayed request per generation request in the log, none for /v1/models",
+      );
+      const sent = staging.received.filter((r) => r.path.includes("/chat/")).map((r) => r.body as Loose);
+      assert.deepEqual(
+        sent.map((b) => b.max_tokens),
+        [3, 3, 3, 3, 3, 3],
+      );
+      for (const b of sent)
+        assert.equal((b.messages[0].content as string).split(" ").length, chat[0].input_tokens);
+    } finally {
+      await staging.close();
+    }
+  });
+});

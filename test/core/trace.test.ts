@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { TraceError, TraceParser, traceFormatOf } from "../../src/core/trace.js";
+import { ArrivalOrder, proxyLogRow, TraceError, TraceParser, traceFormatOf } from "../../src/core/trace.js";
 import { tracePrompt } from "../../src/core/trace-prompt.js";
 
 describe("trace rows", () => {
@@ -66,5 +66,38 @@ describe("trace rows", () => {
     const plain2 = tracePrompt({ atMs: 0, inputTokens: 12, outputTokens: 1 }, 1, 1, 10);
     assert.notEqual(plain1, plain2, "rows without hash ids share nothing");
     assert.equal(plain1, tracePrompt({ atMs: 5, inputTokens: 12, outputTokens: 1 }, 0, 1, 10), "seeded");
+  });
+
+  it("puts the proxy's log, written as requests finish, back in order of arrival", () => {
+    const line = (arrived: number, e2e: number, route = "/v1/chat/completions") =>
+      JSON.stringify({
+        arrived_at: new Date(arrived).toISOString(),
+        route,
+        e2e_ms: e2e,
+        input_tokens: 9,
+        output_tokens: 4,
+      });
+    assert.equal(proxyLogRow(line(0, 5, "/v1/models")), undefined, "other routes are not replayed");
+    assert.throws(
+      () => proxyLogRow('{"route":"/v1/completions","input_tokens":1,"output_tokens":2}'),
+      /no "arrived_at"/,
+    );
+    // Finish order: a long request that arrived first ends last.
+    const finished = [
+      [1000, 100],
+      [1200, 50],
+      [900, 600],
+      [3000, 10],
+      [5000, 10],
+    ] as const;
+    const order = new ArrivalOrder();
+    const out: number[] = [];
+    for (const [a, e] of finished) {
+      const r = proxyLogRow(line(a, e));
+      if (r) for (const x of order.push(r, r.finishMs)) out.push(x.atMs - 0);
+    }
+    for (const x of order.flush()) out.push(x.atMs);
+    assert.deepEqual(out, [900, 1000, 1200, 3000, 5000]);
+    assert.equal(order.late, 0);
   });
 });
