@@ -1,4 +1,5 @@
 import { performance } from "node:perf_hooks";
+import { BLOCK_TOKENS, PrefixCache } from "./prefix-cache.js";
 
 /** Cost model of a continuous-batching server (vLLM-like), all times in ms. */
 export interface EngineParams {
@@ -22,6 +23,8 @@ export interface Sequence {
   onToken(index: number, last: boolean): void;
   /** Called once when the sequence leaves the waiting queue. */
   onAdmit?(queueMs: number): void;
+  /** The prompt's block hashes (prefix-cache.ts): blocks already cached skip their prefill. */
+  prefixBlocks?: readonly number[];
 }
 
 interface Slot {
@@ -43,6 +46,9 @@ export class BatchEngine {
   private kvUsed = 0;
   private timer: NodeJS.Timeout | undefined;
   private nextStepAt = 0;
+
+  /** Prompt blocks kept in the KV cache's free space between requests. */
+  readonly prefixCache = new PrefixCache();
 
   constructor(private readonly p: EngineParams) {}
 
@@ -109,7 +115,12 @@ export class BatchEngine {
       this.waiting.shift();
       this.kvUsed += head.reserved;
       this.running.push(head);
-      prefill += head.seq.promptTokens;
+      // Cached blocks live in the space no running sequence holds: under pressure they are evicted.
+      const free = Math.floor((this.p.kvCacheTokens - this.kvUsed) / BLOCK_TOKENS);
+      const cached = head.seq.prefixBlocks
+        ? this.prefixCache.admit(head.seq.prefixBlocks, head.seq.promptTokens, free)
+        : 0;
+      prefill += head.seq.promptTokens - cached;
       head.seq.onAdmit?.(now - head.arrivedMs);
     }
     return prefill;

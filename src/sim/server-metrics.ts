@@ -55,6 +55,31 @@ export class SimMetrics {
       () => engine.numWaiting,
     );
     gauge("vllm:kv_cache_usage_perc", "KV-cache usage. 1 means 100 percent usage.", () => engine.kvUsage);
+    // vLLM's prefix-cache counters, in tokens: queried at admission, and found cached.
+    const tokensCounter = (name: string, help: string, read: () => number) => {
+      let seen = 0;
+      return new Counter({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          const now = read();
+          this.inc({ model_name: model }, now - seen);
+          seen = now;
+        },
+      });
+    };
+    tokensCounter(
+      "vllm:prefix_cache_queries_total",
+      "Prefix cache queries, in terms of number of queried tokens.",
+      () => engine.prefixCache.queriedTokens,
+    );
+    tokensCounter(
+      "vllm:prefix_cache_hits_total",
+      "Prefix cache hits, in terms of number of cached tokens.",
+      () => engine.prefixCache.hitTokens,
+    );
     const hist = (name: string, help: string, buckets: number[]) =>
       new Histogram({ name, help, labelNames, buckets, registers });
     this.ttft = hist(

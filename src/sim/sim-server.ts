@@ -4,6 +4,7 @@ import { performance } from "node:perf_hooks";
 import { createRng, deriveSeed, type Rng } from "../core/rng.js";
 import { countTokens, word } from "../core/synthetic-text.js";
 import { BatchEngine } from "./engine.js";
+import { promptBlocks } from "./prefix-cache.js";
 import type { SimParams } from "./presets.js";
 import { SimMetrics } from "./server-metrics.js";
 import { SttSim } from "./speech/stt-sim.js";
@@ -76,6 +77,8 @@ interface Generation {
   outputTokens: number;
   finishReason: "length" | "stop";
   logprobs: boolean;
+  /** The prompt's block hashes, for the prefix cache. */
+  prefixBlocks: number[];
 }
 
 function promptText(body: Record<string, unknown>, chat: boolean): string {
@@ -115,7 +118,8 @@ function parseGeneration(raw: string, chat: boolean, p: SimParams, rng: Rng): Ge
   if (typeof max !== "number" || !Number.isInteger(max) || max < 1) {
     throw new HttpError(400, "`max_tokens` must be a positive integer");
   }
-  const promptTokens = Math.max(1, countTokens(promptText(b, chat))) + (chat ? CHAT_TEMPLATE_TOKENS : 0);
+  const text = promptText(b, chat);
+  const promptTokens = Math.max(1, countTokens(text)) + (chat ? CHAT_TEMPLATE_TOKENS : 0);
   const minTokens = typeof b.min_tokens === "number" ? b.min_tokens : 0;
   // Without ignore_eos the "model" stops on its own: half the time at max_tokens, else earlier.
   const natural = rng() < 0.5 ? max : Math.max(1, Math.ceil(max * (0.3 + 0.7 * rng())));
@@ -131,7 +135,44 @@ function parseGeneration(raw: string, chat: boolean, p: SimParams, rng: Rng): Ge
     outputTokens,
     finishReason: outputTokens >= max ? "length" : "stop",
     logprobs: b.logprobs === true || typeof b.logprobs === "number",
+    prefixBlocks: promptBlocks(promptWords(text)),
   };
+}
+
+function promptWords(text: string): string[] {
+  return text.split(/\s+/).filter((w) => w.length > 0);
+}
+
+/**
+ * POST /tokenize as vLLM (`{"prompt"}` or `{"messages"}`, answering count and tokens) and llama.cpp
+ * (`{"content"}`, answering tokens) shape it: the simulator's tokens are its words, plus the chat
+ * template's for messages, each word's id a hash of it within a 32k vocabulary.
+ */
+function tokenizeAnswer(raw: string): Record<string, unknown> {
+  let body: unknown;
+  try {
+    body = JSON.parse(raw);
+  } catch {
+    throw new HttpError(400, "request body is not valid JSON");
+  }
+  const b = (body ?? {}) as Record<string, unknown>;
+  const chat = Array.isArray(b.messages);
+  const text = chat
+    ? promptText(b, true)
+    : typeof b.content === "string"
+      ? b.content
+      : typeof b.prompt === "string"
+        ? b.prompt
+        : undefined;
+  if (text === undefined) throw new HttpError(400, "give `prompt`, `content` or `messages` to tokenize");
+  const ids = promptWords(text).map((w) => {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < w.length; i++) h = Math.imul(h ^ w.charCodeAt(i), 0x01000193) >>> 0;
+    return h % 32_000;
+  });
+  const template = chat ? Array.from({ length: CHAT_TEMPLATE_TOKENS }, (_, i) => 32_000 + i) : [];
+  const tokens = [...template, ...ids];
+  return { count: tokens.length, max_model_len: 32_768, tokens };
 }
 
 /** Where in the stream each drawn fault strikes (token index), if it does. */
@@ -217,6 +258,11 @@ export class SimHandler {
     if (method === "GET" && path === "/metrics") {
       const text = await this.metrics.registry.metrics();
       res.writeHead(200, { "content-type": this.metrics.registry.contentType }).end(text);
+      return;
+    }
+    if (method === "POST" && path === "/tokenize") {
+      this.authorize(req);
+      sendJson(res, 200, tokenizeAnswer(await readBody(req)));
       return;
     }
     const chat = path === "/v1/chat/completions";
@@ -324,6 +370,7 @@ export class SimHandler {
 
     const cancel = this.engine.submit({
       promptTokens: g.promptTokens,
+      prefixBlocks: g.prefixBlocks,
       outputTokens: g.outputTokens,
       onAdmit: (queueMs) => m.queue.observe(labels, queueMs / 1000),
       onToken: (index, last) => {
