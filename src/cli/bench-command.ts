@@ -238,6 +238,13 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
   if (!f.quiet && !interrupt.signal.aborted) {
     const where = target.sim ? "the embedded simulator (no --url given)" : shownUrl(target.endpoint);
     process.stderr.write(`streamslo ${VERSION}: benchmarking ${where}, model ${target.model}\n`);
+    const p = target.workload.prompts;
+    if (p.kind === "synthetic")
+      process.stderr.write(
+        p.costs && !p.prefix
+          ? `prompts: exact lengths by ${p.costs.source}, chat template included\n`
+          : "prompts: lengths estimated (a word counts as one token); --tokenizer server makes them exact\n",
+      );
   }
   // Until the run's own try/finally below, a failure must still stop the simulator and hand
   // Ctrl-C back to the default (ending the process), or the process would linger.

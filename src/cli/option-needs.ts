@@ -43,7 +43,7 @@ const REQUEST_RULES: Rule[] = [
   { options: ["stallMs"], needs: "faultStall" },
   { options: ["slowFirstByteMs"], needs: "faultSlowFirstByte" },
   { options: ["datasetFormat"], needs: "dataset" },
-  { options: ["sharedPrefix"], needs: "inputTokens" },
+  { options: ["sharedPrefix", "tokenizer"], needs: "inputTokens" },
   { options: ["prefixGroups"], needs: "sharedPrefix" },
   { options: ["ignoreEos"], needs: "outputTokens" },
 ];
@@ -70,6 +70,7 @@ const TEXT = [
   "inputTokens",
   "sharedPrefix",
   "prefixGroups",
+  "tokenizer",
   "dataset",
   "ignoreEos",
   "prompt",

@@ -3,6 +3,7 @@ import { type Command, Option } from "commander";
 import { type Api, type Endpoint, EndpointUrlError, resolveEndpoint } from "../client/endpoint.js";
 import { discoverModels } from "../client/model-discovery.js";
 import type { GenerationParams } from "../client/request-body.js";
+import { serverTokenCosts, TokenizerUnavailable } from "../client/server-tokenizer.js";
 import type { TlsTrust } from "../client/tls-trust.js";
 import { DatasetError, parseJsonlDataset, parseShareGpt } from "../core/dataset.js";
 import type { LengthDistribution } from "../core/length-distribution.js";
@@ -46,6 +47,7 @@ export interface TargetFlags extends SimFlags {
   insecure?: boolean;
   sharedPrefix?: number;
   prefixGroups?: number;
+  tokenizer?: "server";
 }
 
 /** Flags that say where to send requests and what to ask for (bench and probe share them). */
@@ -80,6 +82,12 @@ export function addTargetOptions(cmd: Command): Command {
       "--shared-prefix <n>",
       "with --input-tokens: the first n tokens are a system prefix shared by every prompt of a group",
       positiveInt,
+    )
+    .addOption(
+      new Option(
+        "--tokenizer <source>",
+        "with --input-tokens: build prompts to exact lengths with the endpoint's own /tokenize (vLLM, SGLang, llama.cpp)",
+      ).choices(["server"]),
     )
     .option(
       "--prefix-groups <g>",
@@ -288,6 +296,18 @@ export async function resolveTarget(f: TargetFlags, signal?: AbortSignal): Promi
   if (model === undefined) {
     await sim?.close();
     throw new EndpointError(`${url} lists no models; pass --model`);
+  }
+  if (f.tokenizer === "server" && prompts.kind === "synthetic") {
+    try {
+      prompts.costs = await serverTokenCosts(endpoint, model, key);
+    } catch (err) {
+      await sim?.close();
+      if (err instanceof TokenizerUnavailable)
+        throw new EndpointError(
+          `--tokenizer server: ${err.message}; drop --tokenizer (prompt lengths are then estimated)`,
+        );
+      throw err;
+    }
   }
   return {
     endpoint,

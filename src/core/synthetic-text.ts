@@ -9,6 +9,9 @@ const WORDS = (
   "come made may part over new sound take only little work know place year live me back give most very"
 ).split(" ");
 
+/** The words synthetic text is made of. */
+export const VOCABULARY: readonly string[] = WORDS;
+
 export function word(rng: Rng): string {
   return WORDS[Math.floor(rng() * WORDS.length)] as string;
 }

@@ -1,3 +1,4 @@
+import { exactPrompt, type TokenCosts } from "./exact-prompt.js";
 import { type LengthDistribution, sampleLength } from "./length-distribution.js";
 import { createRng, deriveSeed } from "./rng.js";
 import { syntheticText } from "./synthetic-text.js";
@@ -19,6 +20,8 @@ export type PromptSource =
       input: LengthDistribution;
       /** A system prefix of `tokens` shared by every prompt of a group; requests take groups in turn. */
       prefix?: { tokens: number; groups: number };
+      /** The endpoint's tokenizer's costs: prompts are built to exact lengths (without a prefix). */
+      costs?: TokenCosts;
     }
   | { kind: "dataset"; items: DatasetItem[]; name: string };
 
@@ -55,7 +58,7 @@ export function requestInput(w: Workload, index: number): RequestInput {
       const n = sampleLength(w.prompts.input, rng);
       const shared = w.prompts.prefix;
       if (!shared) {
-        prompt = syntheticText(rng, n);
+        prompt = w.prompts.costs ? exactPrompt(rng, n, w.prompts.costs) : syntheticText(rng, n);
         break;
       }
       // The group's prefix is seeded by the group alone, so its bytes are the same in every request of it.

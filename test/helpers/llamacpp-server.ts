@@ -21,8 +21,32 @@ export async function startLlamaCppLike(
   let peak = 0;
   const c = { promptTokens: 0, promptSeconds: 0, predicted: 0, predictedSeconds: 0 };
   const server: Server = createServer((req, res) => {
-    req.resume();
+    const parts: Buffer[] = [];
+    req.on("data", (d: Buffer) => parts.push(d));
     req.on("end", () => {
+      const body =
+        parts.length > 0 ? (JSON.parse(Buffer.concat(parts).toString()) as Record<string, unknown>) : {};
+      // llama.cpp's shapes: /tokenize reads "content" (a BOS only with add_special), /apply-template
+      // wraps the messages in the model's chat template. Its tokens here are words.
+      const words = (t: string) => t.split(/\s+/).filter(Boolean).length;
+      if (req.url === "/tokenize") {
+        const n = typeof body.content === "string" ? words(body.content) + (body.add_special ? 1 : 0) : 0;
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ tokens: Array.from({ length: n }, (_, i) => i) }));
+        return;
+      }
+      if (req.url === "/apply-template") {
+        const m = (body.messages as { content: string }[] | undefined) ?? [];
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ prompt: `<|user|> ${m.map((x) => x.content).join(" ")} <|assistant|>` }));
+        return;
+      }
+      const chatBody = body.messages as { content: string }[] | undefined;
+      const promptTokensOf = chatBody
+        ? 1 + words(`<|user|> ${chatBody.map((x) => x.content).join(" ")} <|assistant|>`)
+        : typeof body.prompt === "string"
+          ? 1 + words(body.prompt)
+          : promptTokens;
       if (req.url === "/metrics") {
         res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
         res.end(
@@ -53,6 +77,7 @@ export async function startLlamaCppLike(
       peak = Math.max(peak, processing);
       c.promptTokens += promptTokens;
       c.promptSeconds += promptTokens * 0.0001;
+      const usagePrompt = parts.length > 0 ? promptTokensOf : promptTokens;
       res.writeHead(200, { "content-type": "text/event-stream" });
       res.write(`data: ${chat.role()}\n\n`);
       let i = 0;
@@ -65,7 +90,7 @@ export async function startLlamaCppLike(
         if (!last) return;
         clearInterval(timer);
         processing--;
-        res.end(`data: ${chat.usage(promptTokens, tokens)}\n\ndata: [DONE]\n\n`);
+        res.end(`data: ${chat.usage(usagePrompt, tokens)}\n\ndata: [DONE]\n\n`);
       }, gapMs);
       res.on("close", () => clearInterval(timer));
     });
