@@ -12,9 +12,10 @@ import {
   levelsWithoutSuccess,
   noSuccessText,
 } from "../core/failure-share.js";
-import { meanLength } from "../core/length-distribution.js";
+import { type LengthDistribution, meanLength } from "../core/length-distribution.js";
 import { promptLengthWarning } from "../core/prompt-length.js";
 import { redactUrlSecrets } from "../core/redact.js";
+import { sessionTurn, thinkTime } from "../core/session-workload.js";
 import { shownText } from "../core/shown-text.js";
 import { needsText } from "../core/slo-spec.js";
 import type { TraceFormat } from "../core/trace.js";
@@ -64,6 +65,10 @@ export interface BenchFlags extends TargetFlags, SpeechFlags {
   traceTo?: number;
   traceRows?: number;
   traceBlockTokens: number;
+  sessions?: number;
+  turns: number;
+  turnTokens: LengthDistribution;
+  thinkTime?: LengthDistribution;
   arrivals?: ArrivalProcess;
   burstiness: number;
   rampUp: number;
@@ -104,6 +109,7 @@ function publicConfig(f: BenchFlags): Record<string, unknown> {
 type Plan =
   | { kind: "levels"; levels: LoadLevel[] }
   | { kind: "trace"; file: string }
+  | { kind: "sessions"; users: number[] }
   | { kind: "sweep" }
   | { kind: "capacity"; mode: "rate" | "concurrency" };
 
@@ -166,6 +172,24 @@ function loadPlan(f: BenchFlags, hasObjectives: boolean): Plan {
     return { kind: "capacity", mode: f.capacityMode ?? "rate" };
   }
   if (f.sweep) return { kind: "sweep" };
+  if (f.sessions !== undefined) {
+    const loads = [f.rate && "--rate", f.sweep && "--sweep", f.trace && "--trace"].filter(Boolean);
+    if (loads.length > 0)
+      throw new UsageError(`--sessions runs users in a closed loop (-c): drop ${loads.join(", ")}`);
+    refuseOpenLoopFlags(f);
+    const other = [
+      f.n !== undefined && "-n (--sessions counts sessions)",
+      f.duration !== undefined && "--duration",
+      f.warmup !== undefined && "--warmup",
+      f.prompt !== undefined && "--prompt",
+      f.promptFile !== undefined && "--prompt-file",
+      f.dataset !== undefined && "--dataset",
+      f.inputTokens !== undefined && "--input-tokens (use --turn-tokens)",
+    ].filter(Boolean);
+    if (other.length > 0)
+      throw new UsageError(`--sessions runs multi-turn conversations: drop ${other.join(", ")}`);
+    return { kind: "sessions", users: f.concurrency ?? [1, 4, 8] };
+  }
   if (f.trace !== undefined) {
     // The trace sets when each request leaves and what it asks: the flags that would say otherwise go.
     refuseOpenLoopFlags(f);
@@ -367,6 +391,22 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
       for (const level of plan.levels) {
         if (runner.stopped) break;
         await runner.runLevel(level);
+      }
+    } else if (plan.kind === "sessions") {
+      const synthetic = { turnTokens: f.turnTokens, thinkMs: f.thinkTime };
+      const w = target.workload;
+      for (const users of plan.users) {
+        if (runner.stopped) break;
+        await runner.runLevel({
+          kind: "sessions",
+          plan: {
+            sessions: f.sessions as number,
+            users,
+            turns: f.turns,
+            turnInput: (s, t) => sessionTurn(w, synthetic, s, t),
+            thinkMs: (s, t) => thinkTime(w, synthetic, s, t),
+          },
+        });
       }
     } else if (plan.kind === "trace") {
       if (trace) await runner.runLevel(trace(target.workload.seed));

@@ -8,6 +8,7 @@ import {
   durationOrZeroSeconds,
   durationSeconds,
   hostPort,
+  lengthOption,
   nonEmpty,
   nonNegativeInt,
   nonNegativeNumber,
@@ -22,6 +23,7 @@ import {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
+import { parseLength } from "../core/length-distribution.js";
 import { redactUrlSecrets } from "../core/redact.js";
 import { shownText } from "../core/shown-text.js";
 import { MOONCAKE_BLOCK_TOKENS } from "../core/trace.js";
@@ -96,6 +98,23 @@ function program(setExit: (code: number) => void): Command {
         )
         .option("--trace-to <s>", "stop this far into the trace's timeline", durationSeconds)
         .option("--trace-rows <n>", "replay at most the first n rows (of the window)", positiveInt)
+        .option(
+          "--sessions <n>",
+          "multi-turn: n conversations per level, each turn resending the history with the answers given; -c sets the users",
+          positiveInt,
+        )
+        .option("--turns <t>", "turns per conversation", positiveInt, 3)
+        .option(
+          "--turn-tokens <len>",
+          "tokens of each user turn: N, uniform:MIN:MAX, normal:MEAN:SD",
+          lengthOption,
+          parseLength("64"),
+        )
+        .option(
+          "--think-time <ms>",
+          "a user's pause before each next turn, in ms: N, uniform:MIN:MAX, normal:MEAN:SD",
+          lengthOption,
+        )
         .option(
           "--trace-block-tokens <n>",
           "tokens per hash_ids block (Mooncake: 512)",

@@ -98,6 +98,7 @@ const RULES: Record<string, Rule[]> = {
       options: ["traceFormat", "traceSpeed", "traceFrom", "traceTo", "traceRows", "traceBlockTokens"],
       needs: "trace",
     },
+    { options: ["turns", "turnTokens", "thinkTime"], needs: "sessions" },
     ...REQUEST_RULES,
     { options: STT, needsValue: { option: "protocol", values: ["stt-ws"] } },
     { options: TTS, needsValue: { option: "protocol", values: ["tts-http"] } },

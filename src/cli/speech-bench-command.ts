@@ -15,7 +15,7 @@ import type { SpeechLevelSummary } from "../core/speech/speech-aggregate.js";
 import { STT_PROTOCOLS } from "../core/speech/stt-protocols.js";
 import { VOICE_TARGETS, type VoiceTargets } from "../core/speech/voice-targets.js";
 import { durationMs, parseWav, resample, toneUtterance, WavError } from "../core/speech/wav.js";
-import type { LoadLevel } from "../load/bench-run.js";
+import type { SteadyLevel } from "../load/bench-run.js";
 import { isFatalSpeechCode, type SpeechPlan, SpeechRunner, type SpeechTarget } from "../load/speech-run.js";
 import { JsonlWriter, runId, writeJson } from "../output/run-files.js";
 import {
@@ -52,7 +52,7 @@ function readFile(path: string, flag: string): Buffer {
   }
 }
 
-function speechLevels(f: BenchFlags): LoadLevel[] {
+function speechLevels(f: BenchFlags): SteadyLevel[] {
   if (f.sweep || f.findCapacity || f.slo.length > 0)
     throw new UsageError(
       "--sweep, --find-capacity and --slo are for --protocol openai; speech runs are held to the voice targets (--target-*, --gate)",

@@ -18,7 +18,11 @@ export interface GenerationParams {
 /** The JSON body of one generation request. */
 export function buildRequestBody(p: GenerationParams, input: RequestInput): string {
   const body: Record<string, unknown> = { model: p.model, max_tokens: input.maxTokens, stream: p.stream };
-  if (p.api === "chat") body.messages = [{ role: "user", content: input.prompt }];
+  if (input.messages) {
+    // A session's history: the chat API takes it as messages; completions as one text, turn after turn.
+    if (p.api === "chat") body.messages = input.messages;
+    else body.prompt = input.messages.map((m) => m.content).join("\n\n");
+  } else if (p.api === "chat") body.messages = [{ role: "user", content: input.prompt }];
   else body.prompt = input.prompt;
   // Usage on the stream gives exact token counts (OpenAI `stream_options.include_usage`).
   if (p.stream) body.stream_options = { include_usage: true };

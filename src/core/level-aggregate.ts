@@ -4,6 +4,7 @@ import { playback } from "./playback.js";
 import type { RequestRecord, TokenSource } from "./record.js";
 import { requestMetrics } from "./request-metrics.js";
 import type { SloSpec } from "./slo-spec.js";
+import type { SessionsSummary } from "./turn-aggregate.js";
 
 export type Mode = "stream" | "no-stream";
 
@@ -83,6 +84,8 @@ export interface LevelSummary extends LevelInfo {
   quality?: QualitySummary;
   /** The most requests the client had in flight at once in the level (all phases), exact. */
   in_flight_peak?: number;
+  /** Multi-turn runs: figures by turn index and by session. */
+  sessions?: SessionsSummary;
   ttft_ms: Stats;
   ttft_queued_ms: Stats;
   tpot_ms: Stats;

@@ -70,6 +70,9 @@ export interface RequestRecord {
   finishReason?: string;
   outcome: Outcome;
   error?: RequestError;
+  /** A multi-turn session's id, and this request's turn in it (1-based). */
+  session?: string;
+  turn?: number;
   /** How many choices the answer carried when more than one (n > 1); the figures are choice 0's. */
   choices?: number;
   /** Redirects (307/308) followed before the answer, each with its status and target (no query). */

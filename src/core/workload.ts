@@ -34,11 +34,22 @@ export interface Workload {
   seed: number;
 }
 
+/** One message of a conversation, as the chat API takes it. */
+export interface ChatTurn {
+  role: "user" | "assistant";
+  content: string;
+}
+
 export interface RequestInput {
   prompt: string;
   maxTokens: number;
   /** True when the answer should be exactly maxTokens long. */
   exact: boolean;
+  /** A multi-turn session's whole history, this turn's question last; `prompt` is then unused. */
+  messages?: ChatTurn[];
+  /** The session this request belongs to, and its turn (1-based). */
+  session?: string;
+  turn?: number;
 }
 
 /**

@@ -9,6 +9,7 @@ import type { ServerView } from "../core/report/report-input.js";
 import { judgeRequest } from "../core/request-slo.js";
 import { abortingObjective, evaluateObjectives, type ObjectiveResult } from "../core/slo-eval.js";
 import type { SloSpec } from "../core/slo-spec.js";
+import { TurnAggregate } from "../core/turn-aggregate.js";
 import { type RequestInput, requestInput, type Workload } from "../core/workload.js";
 import { ClientHealth, DEFAULT_VALIDITY, type Validity, type ValidityLimits } from "./client-health.js";
 import { runClosedLoop } from "./closed-loop.js";
@@ -16,14 +17,20 @@ import type { LoopIo } from "./load-loop.js";
 import { runOpenLoop } from "./open-loop.js";
 import { StoppableRunner } from "./run-stop.js";
 import type { ServerObserver } from "./server-observer.js";
+import { runSessionLoop, type SessionPlan } from "./session-loop.js";
 import { runTraceLoop, type TimedRequest } from "./trace-loop.js";
 
 /** One load level: a number of concurrent users (closed loop) or an offered rate (open loop). */
+/** A level of load set by a number: users (closed loop) or a rate (open loop). */
+export type SteadyLevel = { kind: "concurrency"; concurrency: number } | { kind: "rate"; rate: number };
+
 export type LoadLevel =
   | { kind: "concurrency"; concurrency: number }
   | { kind: "rate"; rate: number }
   /** A trace replayed on its timeline; `rate` is its mean offered rate at `speed`, for the summary. */
-  | { kind: "trace"; rows: () => AsyncIterable<TimedRequest>; speed: number; rate: number };
+  | { kind: "trace"; rows: () => AsyncIterable<TimedRequest>; speed: number; rate: number }
+  /** Multi-turn sessions run by `users` at once (a closed loop of users). */
+  | { kind: "sessions"; plan: Omit<SessionPlan, "keepText"> };
 
 export interface BenchPlan {
   generation: GenerationParams;
@@ -104,6 +111,8 @@ const MIN_FOR_ERROR_RATE = 20;
 export function levelInfo(level: LoadLevel, stream: boolean): LevelInfo {
   const mode = stream ? "stream" : "no-stream";
   if (level.kind === "trace") return { scenario: "trace", mode, rate: level.rate };
+  if (level.kind === "sessions")
+    return { scenario: `c=${level.plan.users}`, mode, concurrency: level.plan.users };
   return level.kind === "concurrency"
     ? { scenario: `c=${level.concurrency}`, mode, concurrency: level.concurrency }
     : { scenario: `rate=${Number(level.rate.toPrecision(4))}`, mode, rate: level.rate };
@@ -140,9 +149,10 @@ export class BenchRunner extends StoppableRunner<StopReason> {
     const agg = new LevelAggregate(info, plan.slo);
     // A trace is replayed as recorded: every row is measured, none is spent on warming up.
     const warmup =
-      level.kind === "trace"
+      level.kind === "trace" || level.kind === "sessions"
         ? 0
         : (plan.warmup ?? (level.kind === "concurrency" ? level.concurrency : Math.ceil(level.rate)));
+    const turns = level.kind === "sessions" ? new TurnAggregate(level.plan.turns) : undefined;
     this.hooks.onLevelStart?.(info, warmup + plan.n);
     await plan.server?.start();
     const health = new ClientHealth();
@@ -171,11 +181,19 @@ export class BenchRunner extends StoppableRunner<StopReason> {
           intendedStartMs: intendedStartMs ?? this.clock.now(),
         };
         if (++flight.now > flight.peak) flight.peak = flight.now;
-        return sendGeneration(this.dispatcher, this.clock, { ...plan.send, signal }, body, meta).finally(
-          () => {
+        // A session's next turn carries this answer: its text is kept for the history.
+        const keepText = plan.send.keepText || input?.messages !== undefined;
+        return sendGeneration(this.dispatcher, this.clock, { ...plan.send, signal, keepText }, body, meta)
+          .then((rec) => {
+            if (input?.session !== undefined) {
+              rec.session = input.session;
+              rec.turn = input.turn;
+            }
+            return rec;
+          })
+          .finally(() => {
             flight.now--;
-          },
-        );
+          });
       },
       onRecord: (rec) => {
         if (rec.firstContentMs !== undefined) {
@@ -190,6 +208,7 @@ export class BenchRunner extends StoppableRunner<StopReason> {
         this.watchForFatal(rec);
         if (rec.phase !== "measure" || rec.error?.code === "aborted") return;
         agg.add(rec);
+        turns?.add(rec);
         if (plan.maxErrorRate !== undefined && agg.sent >= MIN_FOR_ERROR_RATE) {
           const rate = (agg.error + agg.incomplete) / agg.sent;
           if (rate > plan.maxErrorRate)
@@ -208,6 +227,8 @@ export class BenchRunner extends StoppableRunner<StopReason> {
       await runClosedLoop(level.concurrency, bounds, io);
     } else if (level.kind === "trace") {
       await runTraceLoop(level.rows(), level.speed, io);
+    } else if (level.kind === "sessions") {
+      await runSessionLoop({ ...level.plan, keepText: plan.send.keepText ?? false }, io);
     } else {
       const arrivals = { ...plan.arrivals, rate: level.rate };
       await runOpenLoop(
@@ -235,7 +256,11 @@ export class BenchRunner extends StoppableRunner<StopReason> {
       level.kind === "rate" ? plan.maxConcurrency : undefined,
     );
     const result: LevelResult = {
-      summary: { ...agg.summary(), in_flight_peak: flight.peak },
+      summary: {
+        ...agg.summary(),
+        in_flight_peak: flight.peak,
+        ...(turns ? { sessions: turns.summary() } : {}),
+      },
       objectives: evaluateObjectives(objectives, agg),
       validity,
       server,

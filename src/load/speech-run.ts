@@ -7,7 +7,7 @@ import type { Phase } from "../core/record.js";
 import { judgeSpeech, SpeechAggregate, type SpeechLevelSummary } from "../core/speech/speech-aggregate.js";
 import type { SpeechRecord } from "../core/speech/speech-record.js";
 import type { VoiceTargets } from "../core/speech/voice-targets.js";
-import { type LoadLevel, levelInfo, type StopReason } from "./bench-run.js";
+import { levelInfo, type SteadyLevel, type StopReason } from "./bench-run.js";
 import { runClosedLoop } from "./closed-loop.js";
 import type { LoopIo } from "./load-loop.js";
 import { runOpenLoop } from "./open-loop.js";
@@ -69,7 +69,7 @@ export class SpeechRunner extends StoppableRunner<StopReason> {
     return t.kind === "stt" ? `stt-ws/${t.stream.protocol.name}` : "tts-http";
   }
 
-  async runLevel(level: LoadLevel): Promise<SpeechLevelSummary | undefined> {
+  async runLevel(level: SteadyLevel): Promise<SpeechLevelSummary | undefined> {
     const plan = this.plan;
     const info = { ...levelInfo(level, true), mode: this.mode };
     const agg = new SpeechAggregate(info, plan.targets, plan.ttsBufferMs);

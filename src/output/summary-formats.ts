@@ -224,10 +224,23 @@ function serverLoadLine(s: LevelResult["summary"], server: NonNullable<LevelResu
   return `${s.scenario}: ${running}, ${s.in_flight_peak ?? "-"} in flight (client)`;
 }
 
+/** "c=4: 32 sessions (32 whole, 0 broken), 1.9 s p50; TTFT p50 by turn: 1: 41.2 ms (52 tok), 2: 12.0 ms (131 tok)". */
+function sessionsLine(scenario: string, x: NonNullable<LevelResult["summary"]["sessions"]>): string {
+  const turns = x.by_turn
+    .map(
+      (t) =>
+        `${t.turn}: ${ms(t.ttft_ms.p50)} ms (${Number.isFinite(t.input_tokens.p50) ? t.input_tokens.p50 : "-"} tok)`,
+    )
+    .join(", ");
+  const dur = Number.isFinite(x.duration_s.p50) ? `, ${x.duration_s.p50.toFixed(2)} s p50` : "";
+  return `${scenario}: ${x.completed + x.broken} sessions (${x.completed} whole, ${x.broken} broken)${dur}; TTFT p50 by turn: ${turns}`;
+}
+
 /** Goodput, what the failing requests missed, output quality, and validity warnings, per level. */
 export function detailLines(results: LevelResult[]): string[] {
   const lines: string[] = [];
   for (const { summary: s, validity, server } of results) {
+    if (s.sessions) lines.push(sessionsLine(s.scenario, s.sessions));
     if (server) lines.push(serverLoadLine(s, server));
     if (server?.decode_ms_per_token !== undefined) {
       const prefill = server.prefill_ms_per_token;

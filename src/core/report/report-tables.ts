@@ -57,6 +57,28 @@ function peakText(v: ServerView | undefined, peak: number | undefined, fmt: (x: 
   return peak !== undefined ? `n/a (${v?.gauge_readings ?? 0} readings)` : "n/a";
 }
 
+/** Multi-turn runs: TTFT and E2E by turn index, per level (turn 1 against the rest is the prefix-cache story). */
+export function turnsTable(r: ReportInput): Table | undefined {
+  const rows = r.levels.filter((l) => l.summary.sessions);
+  if (rows.length === 0) return undefined;
+  return {
+    title: "By turn (multi-turn sessions)",
+    header: ["level", "turn", "requests", "prompt tokens p50", "TTFT p50", "TTFT p95", "E2E p50", "E2E p95"],
+    rows: rows.flatMap(({ summary: s }) =>
+      (s.sessions?.by_turn ?? []).map((t) => [
+        loadName(s.scenario),
+        String(t.turn),
+        `${t.ok} of ${t.n}`,
+        Number.isFinite(t.input_tokens.p50) ? fmtNum(t.input_tokens.p50, 0) : "n/a",
+        fmtMs(t.ttft_ms.p50),
+        fmtMs(t.ttft_ms.p95),
+        fmtMs(t.e2e_ms.p50),
+        fmtMs(t.e2e_ms.p95),
+      ]),
+    ),
+  };
+}
+
 export function serverTable(r: ReportInput): Table | undefined {
   const rows = r.levels.filter((l) => l.server);
   if (rows.length === 0) return undefined;
@@ -143,7 +165,7 @@ export function baselineTable(r: ReportInput): Table | undefined {
 }
 
 export function tables(r: ReportInput): Table[] {
-  return [levelTable(r), objectivesTable(r), serverTable(r), baselineTable(r)].filter(
+  return [levelTable(r), objectivesTable(r), turnsTable(r), serverTable(r), baselineTable(r)].filter(
     (t): t is Table => t !== undefined,
   );
 }

@@ -1,0 +1,33 @@
+import { type LengthDistribution, sampleLength } from "./length-distribution.js";
+import { createRng, deriveSeed } from "./rng.js";
+import { syntheticText } from "./synthetic-text.js";
+import type { RequestInput, Workload } from "./workload.js";
+
+/** Synthetic multi-turn sessions: each turn a new user message of `turnTokens`, answers as the workload asks. */
+export interface SyntheticSessions {
+  turnTokens: LengthDistribution;
+  /** Between an answer and the next turn, ms; undefined: none. */
+  thinkMs?: LengthDistribution;
+}
+
+function rngOf(w: Workload, session: number, turn: number, stream: number) {
+  return createRng(deriveSeed(deriveSeed(w.seed ^ 0x5e55, session), turn * 4 + stream));
+}
+
+/** The user's message of one turn and its answer length, reproducible from the seed alone. */
+export function sessionTurn(
+  w: Workload,
+  s: SyntheticSessions,
+  session: number,
+  turn: number,
+): Omit<RequestInput, "messages" | "session" | "turn"> {
+  const rng = rngOf(w, session, turn, 0);
+  const prompt = syntheticText(rng, sampleLength(s.turnTokens, rng));
+  if (w.output) return { prompt, maxTokens: sampleLength(w.output, rng), exact: true };
+  return { prompt, maxTokens: w.maxTokens, exact: false };
+}
+
+/** The think time before a turn, ms (seeded per session and turn). */
+export function thinkTime(w: Workload, s: SyntheticSessions, session: number, turn: number): number {
+  return s.thinkMs ? sampleLength(s.thinkMs, rngOf(w, session, turn, 1)) : 0;
+}

@@ -1,0 +1,145 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { assertCleanExit, assertRunInvariants, benchRun } from "../helpers/checked-run.js";
+import { runCli, tempDir } from "../helpers/cli.js";
+import { chat, modelList, type ScheduledServer, startScheduledServer } from "../helpers/scheduled-server.js";
+
+// biome-ignore lint/suspicious/noExplicitAny: bodies and summaries are read back untyped.
+type Loose = any;
+
+describe("bench --sessions: multi-turn conversations", () => {
+  let server: ScheduledServer;
+  let answers = 0;
+  before(async () => {
+    // Every answer is unique ("answer-7 of it"), so a later turn's history shows which it carried.
+    server = await startScheduledServer((req) => {
+      if (req.url?.endsWith("/models")) return modelList("m");
+      const a = `answer-${answers++}`;
+      return {
+        writes: [
+          { atMs: 5, data: chat.token(a) },
+          { atMs: 10, data: chat.token(" of it", "stop") },
+          { atMs: 10, data: "[DONE]" },
+        ],
+      };
+    });
+  });
+  after(() => server.close());
+
+  it("sends each turn with the whole history and the server's own answers verbatim, a think time after each answer", async () => {
+    const before = server.received.length;
+    const run = await benchRun(
+      [
+        "--url",
+        server.url,
+        "--model",
+        "m",
+        "--sessions",
+        "4",
+        "--turns",
+        "3",
+        "--turn-tokens",
+        "12",
+        "--think-time",
+        "60",
+        "-c",
+        "2",
+        "--baseline",
+        "0",
+        "--server-metrics",
+        "none",
+        "-q",
+      ],
+      tempDir(),
+    );
+    assertCleanExit(run, 0);
+    assertRunInvariants(run);
+    const recs = run.records as Loose[];
+    assert.equal(recs.length, 12, "4 sessions of 3 turns");
+    assert.deepEqual(new Set(recs.map((r) => r.session)).size, 4);
+    assert.ok(
+      recs.every((r) => r.text === undefined),
+      "answers are not kept in the records without an SLO asking",
+    );
+    const bodies = server.received
+      .slice(before)
+      .filter((r) => r.path.includes("/chat/"))
+      .map((r) => r.body as Loose);
+    const byLength = (n: number) => bodies.filter((b) => b.messages.length === n);
+    assert.equal(byLength(1).length, 4);
+    assert.equal(byLength(3).length, 4);
+    assert.equal(byLength(5).length, 4);
+    for (const b of byLength(5)) {
+      const m = b.messages as { role: string; content: string }[];
+      assert.deepEqual(
+        m.map((x) => x.role),
+        ["user", "assistant", "user", "assistant", "user"],
+      );
+      assert.match(m[1]?.content ?? "", /^answer-\d+ of it$/);
+      assert.match(m[3]?.content ?? "", /^answer-\d+ of it$/);
+      // Its first turns are exactly a turn-2 request that went before.
+      assert.ok(byLength(3).some((x) => JSON.stringify(x.messages) === JSON.stringify(m.slice(0, 3))));
+      assert.equal(m[0]?.content.split(" ").length, 12);
+    }
+    // Think time: a session's next turn starts at least 60 ms after its last answer ended.
+    for (const s of new Set(recs.map((r) => r.session))) {
+      const turns = recs.filter((r) => r.session === s).sort((a, b) => a.turn - b.turn);
+      assert.deepEqual(
+        turns.map((t) => t.turn),
+        [1, 2, 3],
+      );
+      for (let k = 1; k < turns.length; k++)
+        assert.ok(
+          turns[k].startMs - turns[k - 1].endMs >= 55,
+          `think time ${turns[k].startMs - turns[k - 1].endMs} ms`,
+        );
+    }
+    const sessions = (run.summary as Loose).levels[0].sessions;
+    assert.equal(sessions.completed, 4);
+    assert.deepEqual(
+      sessions.by_turn.map((t: Loose) => [t.turn, t.ok]),
+      [
+        [1, 4],
+        [2, 4],
+        [3, 4],
+      ],
+    );
+    assert.match(run.stdout, /^c=2: 4 sessions \(4 whole, 0 broken\).*TTFT p50 by turn: 1: /m);
+  });
+
+  it("on the simulator, later turns carry more prompt tokens (the history) and are summarised by turn", async () => {
+    const run = await benchRun(
+      [
+        "--sim-preset",
+        "fast",
+        "--sessions",
+        "3",
+        "--turns",
+        "3",
+        "--turn-tokens",
+        "32",
+        "-c",
+        "1",
+        "--max-tokens",
+        "8",
+        "--baseline",
+        "0",
+        "-q",
+      ],
+      tempDir(),
+    );
+    assertCleanExit(run, 0);
+    const turns = (run.summary as Loose).levels[0].sessions.by_turn;
+    assert.ok(turns[1].input_tokens.p50 > turns[0].input_tokens.p50 + 32);
+    assert.ok(turns[2].input_tokens.p50 > turns[1].input_tokens.p50 + 32);
+  });
+
+  it("bad combinations exit 2", async () => {
+    const r = await runCli(["bench", "--sessions", "3", "-r", "2"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--sessions runs users in a closed loop \(-c\): drop --rate/);
+    const idle = await runCli(["bench", "--turns", "4"]);
+    assert.equal(idle.code, 2);
+    assert.match(idle.stderr, /--turns acts only with --sessions/);
+  });
+});
