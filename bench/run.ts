@@ -6,10 +6,11 @@ import { capacity } from "./capacity.js";
 import { memory } from "./memory.js";
 import { pacingAt } from "./pacing.js";
 import { proxyOverhead } from "./proxy-overhead.js";
+import { traceReplay } from "./trace-replay.js";
 
 /**
  * `npm run bench [-- section...]`: measures the client and the proxy themselves (not an endpoint)
- * and writes bench/results.json. Sections: accuracy, pacing, capacity, proxy, memory (default:
+ * and writes bench/results.json. Sections: accuracy, pacing, capacity, proxy, trace, memory (default:
  * all, which takes a while). A run of some sections replaces only theirs in results.json; each
  * section records when it was measured. Run it on an otherwise idle machine.
  */
@@ -37,6 +38,11 @@ const SECTIONS = {
   },
   capacity: () => capacity([16, 64, 256]),
   proxy: () => proxyOverhead([64, 512], 10),
+  async trace() {
+    const r = await traceReplay();
+    process.stderr.write(`trace ${JSON.stringify(r)}\n`);
+    return r;
+  },
   async memory() {
     const r = await memory();
     process.stderr.write(`memory ${JSON.stringify({ ...r, samples: undefined })}\n`);
