@@ -1,10 +1,11 @@
-import { appendFileSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Clock } from "../client/clock.js";
 import { generationDispatcher } from "../client/dispatcher.js";
 import { shownUrl } from "../client/endpoint.js";
 import { ServerMetricsScraper } from "../client/server-metrics-scraper.js";
 import type { ArrivalProcess } from "../core/arrivals.js";
+import { type Conversation, DatasetError, parseConversations } from "../core/dataset.js";
 import {
   failedShareText,
   failureWarnings,
@@ -15,7 +16,7 @@ import {
 import { type LengthDistribution, meanLength } from "../core/length-distribution.js";
 import { promptLengthWarning } from "../core/prompt-length.js";
 import { redactUrlSecrets } from "../core/redact.js";
-import { sessionTurn, thinkTime } from "../core/session-workload.js";
+import { sessionTurn, thinkTime, turnsOf } from "../core/session-workload.js";
 import { shownText } from "../core/shown-text.js";
 import { needsText } from "../core/slo-spec.js";
 import type { TraceFormat } from "../core/trace.js";
@@ -46,6 +47,7 @@ import {
 import { checkTrace, readTrace, TraceFileError, type TraceSelection } from "../output/trace-file.js";
 import { VERSION } from "../version.js";
 import { EXIT, UsageError } from "./exit-codes.js";
+import { fileErrorWords } from "./file-errors.js";
 import { interruptSignal } from "./interrupt.js";
 import { fatalFailures, measuredPerLevel, refuseOpenLoopFlags } from "./load-flags.js";
 import { Progress } from "./progress.js";
@@ -66,7 +68,7 @@ export interface BenchFlags extends TargetFlags, SpeechFlags {
   traceRows?: number;
   traceBlockTokens: number;
   sessions?: number;
-  turns: number;
+  turns?: number;
   turnTokens: LengthDistribution;
   thinkTime?: LengthDistribution;
   arrivals?: ArrivalProcess;
@@ -109,7 +111,7 @@ function publicConfig(f: BenchFlags): Record<string, unknown> {
 type Plan =
   | { kind: "levels"; levels: LoadLevel[] }
   | { kind: "trace"; file: string }
-  | { kind: "sessions"; users: number[] }
+  | { kind: "sessions"; users: number[]; conversations?: Conversation[] }
   | { kind: "sweep" }
   | { kind: "capacity"; mode: "rate" | "concurrency" };
 
@@ -183,12 +185,15 @@ function loadPlan(f: BenchFlags, hasObjectives: boolean): Plan {
       f.warmup !== undefined && "--warmup",
       f.prompt !== undefined && "--prompt",
       f.promptFile !== undefined && "--prompt-file",
-      f.dataset !== undefined && "--dataset",
       f.inputTokens !== undefined && "--input-tokens (use --turn-tokens)",
     ].filter(Boolean);
     if (other.length > 0)
       throw new UsageError(`--sessions runs multi-turn conversations: drop ${other.join(", ")}`);
-    return { kind: "sessions", users: f.concurrency ?? [1, 4, 8] };
+    return {
+      kind: "sessions",
+      users: f.concurrency ?? [1, 4, 8],
+      conversations: f.dataset !== undefined ? readConversations(f.dataset, f.datasetFormat) : undefined,
+    };
   }
   if (f.trace !== undefined) {
     // The trace sets when each request leaves and what it asks: the flags that would say otherwise go.
@@ -393,7 +398,12 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
         await runner.runLevel(level);
       }
     } else if (plan.kind === "sessions") {
-      const synthetic = { turnTokens: f.turnTokens, thinkMs: f.thinkTime };
+      const synthetic = {
+        turnTokens: f.turnTokens,
+        thinkMs: f.thinkTime,
+        turns: f.turns ?? (plan.conversations ? Number.POSITIVE_INFINITY : 3),
+        conversations: plan.conversations,
+      };
       const w = target.workload;
       for (const users of plan.users) {
         if (runner.stopped) break;
@@ -402,7 +412,7 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
           plan: {
             sessions: f.sessions as number,
             users,
-            turns: f.turns,
+            turns: (s) => turnsOf(synthetic, s),
             turnInput: (s, t) => sessionTurn(w, synthetic, s, t),
             thinkMs: (s, t) => thinkTime(w, synthetic, s, t),
           },
@@ -470,6 +480,22 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
   for (const f of levelsOverFailedShare(levels.map((l) => l.summary)))
     process.stderr.write(`streamslo: warning: ${failedShareText(f)}\n`);
   return exitCode(stop, levels, capacity);
+}
+
+/** --sessions --dataset: the conversations of a ShareGPT file or an OpenAI messages JSONL file. */
+function readConversations(path: string, format?: "jsonl" | "sharegpt"): Conversation[] {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new UsageError(`cannot read --dataset ${path}: ${fileErrorWords(err)}`);
+  }
+  try {
+    return parseConversations(text, path, format ?? (path.endsWith(".jsonl") ? "jsonl" : "sharegpt"));
+  } catch (err) {
+    if (err instanceof DatasetError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 /** The trace's selection from the flags. */

@@ -103,7 +103,11 @@ function program(setExit: (code: number) => void): Command {
           "multi-turn: n conversations per level, each turn resending the history with the answers given; -c sets the users",
           positiveInt,
         )
-        .option("--turns <t>", "turns per conversation", positiveInt, 3)
+        .option(
+          "--turns <t>",
+          "turns per conversation (default 3; with --dataset, every turn it has)",
+          positiveInt,
+        )
         .option(
           "--turn-tokens <len>",
           "tokens of each user turn: N, uniform:MIN:MAX, normal:MEAN:SD",

@@ -66,3 +66,77 @@ export function parseShareGpt(text: string, name: string): DatasetItem[] {
     throw new DatasetError(`${name} has no conversation that starts with a human turn and a reply`);
   return items;
 }
+
+/** A conversation for multi-turn sessions: its user turns, each with the answer length its reply had. */
+export interface Conversation {
+  turns: { user: string; outputTokens?: number }[];
+}
+
+function turnsOf(messages: { role: string; content: string }[]): Conversation["turns"] {
+  const turns: Conversation["turns"] = [];
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i] as { role: string; content: string };
+    if (m.role !== "user" || m.content.trim() === "") continue;
+    const reply = messages[i + 1];
+    turns.push(
+      reply?.role === "assistant"
+        ? { user: m.content, outputTokens: estimateTokens(reply.content) }
+        : { user: m.content },
+    );
+  }
+  return turns;
+}
+
+/**
+ * Conversations for `--sessions --dataset`: ShareGPT (`human`/`gpt` turns) or JSONL lines of OpenAI
+ * `messages`. Each user turn is sent in turn; the reply that followed it in the data sets its answer
+ * length (estimated, see estimateTokens), and the server's own answer goes into the history.
+ */
+export function parseConversations(text: string, name: string, format: "jsonl" | "sharegpt"): Conversation[] {
+  const out: Conversation[] = [];
+  const add = (messages: { role: string; content: string }[]) => {
+    const turns = turnsOf(messages);
+    if (turns.length > 0) out.push({ turns });
+  };
+  if (format === "jsonl") {
+    text.split(/\r?\n/).forEach((line, i) => {
+      if (line.trim() === "") return;
+      let row: unknown;
+      try {
+        row = JSON.parse(line);
+      } catch {
+        throw new DatasetError(`${name} line ${i + 1} is not JSON`);
+      }
+      const m = (row as { messages?: unknown }).messages;
+      if (!Array.isArray(m)) throw new DatasetError(`${name} line ${i + 1} has no "messages" list`);
+      add(
+        m.filter((x) => typeof (x as { content?: unknown }).content === "string") as {
+          role: string;
+          content: string;
+        }[],
+      );
+    });
+  } else {
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      throw new DatasetError(`${name} is not JSON; ShareGPT files are one JSON array`);
+    }
+    if (!Array.isArray(data)) throw new DatasetError(`${name} is not a JSON array of conversations`);
+    for (const conv of data) {
+      const turns = (conv as { conversations?: unknown }).conversations;
+      if (!Array.isArray(turns)) continue;
+      add(
+        (turns as { from?: string; value?: unknown }[])
+          .filter((t) => typeof t.value === "string")
+          .map((t) => ({
+            role: t.from === "human" ? "user" : t.from === "gpt" ? "assistant" : "other",
+            content: t.value as string,
+          })),
+      );
+    }
+  }
+  if (out.length === 0) throw new DatasetError(`${name} has no conversation with a user turn`);
+  return out;
+}

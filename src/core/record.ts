@@ -73,6 +73,8 @@ export interface RequestRecord {
   /** A multi-turn session's id, and this request's turn in it (1-based). */
   session?: string;
   turn?: number;
+  /** The session's last turn: with it ok, the session is whole. */
+  lastTurn?: boolean;
   /** How many choices the answer carried when more than one (n > 1); the figures are choice 0's. */
   choices?: number;
   /** Redirects (307/308) followed before the answer, each with its status and target (no query). */

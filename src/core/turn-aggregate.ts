@@ -42,8 +42,6 @@ export class TurnAggregate {
   private completed = 0;
   private broken = 0;
 
-  constructor(private readonly turnsPerSession: number) {}
-
   add(r: RequestRecord): void {
     if (r.session === undefined || r.turn === undefined || r.outcome === "aborted") return;
     let c = this.turns.get(r.turn);
@@ -63,7 +61,7 @@ export class TurnAggregate {
     if (m.ttftMs !== undefined) c.ttft.record(m.ttftMs);
     if (m.e2eMs !== undefined) c.e2e.record(m.e2eMs);
     if (r.promptTokens !== undefined) c.input.record(r.promptTokens);
-    if (r.turn === this.turnsPerSession) {
+    if (r.lastTurn) {
       const start = this.open.get(r.session);
       if (start !== undefined) this.durations.record(((r.endMs ?? r.startMs) - start) / 1000);
       this.open.delete(r.session);

@@ -50,6 +50,8 @@ export interface RequestInput {
   /** The session this request belongs to, and its turn (1-based). */
   session?: string;
   turn?: number;
+  /** This turn ends its session. */
+  lastTurn?: boolean;
 }
 
 /**

@@ -152,7 +152,7 @@ export class BenchRunner extends StoppableRunner<StopReason> {
       level.kind === "trace" || level.kind === "sessions"
         ? 0
         : (plan.warmup ?? (level.kind === "concurrency" ? level.concurrency : Math.ceil(level.rate)));
-    const turns = level.kind === "sessions" ? new TurnAggregate(level.plan.turns) : undefined;
+    const turns = level.kind === "sessions" ? new TurnAggregate() : undefined;
     this.hooks.onLevelStart?.(info, warmup + plan.n);
     await plan.server?.start();
     const health = new ClientHealth();
@@ -188,6 +188,7 @@ export class BenchRunner extends StoppableRunner<StopReason> {
             if (input?.session !== undefined) {
               rec.session = input.session;
               rec.turn = input.turn;
+              if (input.lastTurn) rec.lastTurn = true;
             }
             return rec;
           })

@@ -6,7 +6,8 @@ export interface SessionPlan {
   /** Sessions to run in all, and users running them at once (closed loop: a user starts its next session when one ends). */
   sessions: number;
   users: number;
-  turns: number;
+  /** Turns of session `s`. */
+  turns(session: number): number;
   /** The user's message of a turn, and the request's answer length. */
   turnInput(session: number, turn: number): Omit<RequestInput, "messages" | "session" | "turn">;
   /** How long the user thinks between an answer and the next turn, ms. */
@@ -39,7 +40,8 @@ export async function runSessionLoop(plan: SessionPlan, io: LoopIo<RequestRecord
     while (!io.stop.aborted && next < plan.sessions) {
       const s = next++;
       const history: ChatTurn[] = [];
-      for (let t = 1; t <= plan.turns && !io.stop.aborted; t++) {
+      const turns = plan.turns(s);
+      for (let t = 1; t <= turns && !io.stop.aborted; t++) {
         if (t > 1) await pause(plan.thinkMs(s, t), io.stop);
         if (io.stop.aborted) return;
         const input = plan.turnInput(s, t);
@@ -49,6 +51,7 @@ export async function runSessionLoop(plan: SessionPlan, io: LoopIo<RequestRecord
           messages: [...history],
           session: `s${s}`,
           turn: t,
+          lastTurn: t === turns,
         });
         const answer = rec.text;
         if (!plan.keepText) delete rec.text;

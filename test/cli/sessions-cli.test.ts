@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { assertCleanExit, assertRunInvariants, benchRun } from "../helpers/checked-run.js";
 import { runCli, tempDir } from "../helpers/cli.js";
@@ -132,6 +134,81 @@ describe("bench --sessions: multi-turn conversations", () => {
     const turns = (run.summary as Loose).levels[0].sessions.by_turn;
     assert.ok(turns[1].input_tokens.p50 > turns[0].input_tokens.p50 + 32);
     assert.ok(turns[2].input_tokens.p50 > turns[1].input_tokens.p50 + 32);
+  });
+
+  it("plays a conversation dataset (ShareGPT, OpenAI messages JSONL): its user turns, its replies' lengths, the server's answers", async () => {
+    const dir = tempDir();
+    const share = join(dir, "chats.json");
+    writeFileSync(
+      share,
+      JSON.stringify([
+        {
+          conversations: [
+            { from: "human", value: "Name a color." },
+            { from: "gpt", value: "Blue is one of them." },
+            { from: "human", value: "And another?" },
+            { from: "gpt", value: "Red." },
+          ],
+        },
+      ]),
+    );
+    const jsonl = join(dir, "chats.jsonl");
+    writeFileSync(
+      jsonl,
+      `${JSON.stringify({
+        messages: [
+          { role: "system", content: "be brief" },
+          { role: "user", content: "Hi there" },
+          { role: "assistant", content: "Hello to you" },
+          { role: "user", content: "Bye" },
+        ],
+      })}\n`,
+    );
+    for (const [file, first, second] of [
+      [share, "Name a color.", "And another?"],
+      [jsonl, "Hi there", "Bye"],
+    ] as const) {
+      const before = server.received.length;
+      const run = await benchRun(
+        [
+          "--url",
+          server.url,
+          "--model",
+          "m",
+          "--sessions",
+          "2",
+          "--dataset",
+          file,
+          "-c",
+          "1",
+          "--baseline",
+          "0",
+          "--server-metrics",
+          "none",
+          "-q",
+        ],
+        tempDir(),
+      );
+      assertCleanExit(run, 0);
+      assert.equal(run.records.length, 4, "2 sessions of the conversation's 2 turns");
+      const bodies = server.received
+        .slice(before)
+        .filter((r) => r.path.includes("/chat/"))
+        .map((r) => r.body as Loose);
+      assert.equal(bodies[0].messages[0].content, first);
+      const turn2 = bodies[1].messages as { role: string; content: string }[];
+      assert.deepEqual(
+        turn2.map((m) => m.role),
+        ["user", "assistant", "user"],
+      );
+      assert.match(turn2[1]?.content ?? "", /^answer-\d+ of it$/, "the server's answer, not the dataset's");
+      assert.equal(turn2[2]?.content, second);
+      assert.equal(
+        bodies[0].max_tokens,
+        Math.ceil((file === share ? "Blue is one of them." : "Hello to you").length / 4),
+      );
+      assert.equal((run.summary as Loose).levels[0].sessions.completed, 2);
+    }
   });
 
   it("bad combinations exit 2", async () => {
