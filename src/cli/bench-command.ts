@@ -4,7 +4,7 @@ import { Clock } from "../client/clock.js";
 import { generationDispatcher } from "../client/dispatcher.js";
 import { shownUrl } from "../client/endpoint.js";
 import { ServerMetricsScraper } from "../client/server-metrics-scraper.js";
-import type { ArrivalProcess } from "../core/arrivals.js";
+import { type ArrivalProcess, arrivalTimes } from "../core/arrivals.js";
 import { type Conversation, DatasetError, parseConversations } from "../core/dataset.js";
 import {
   failedShareText,
@@ -16,6 +16,7 @@ import {
 import { type LengthDistribution, meanLength } from "../core/length-distribution.js";
 import { promptLengthWarning } from "../core/prompt-length.js";
 import { redactUrlSecrets } from "../core/redact.js";
+import { createRng, deriveSeed } from "../core/rng.js";
 import { sessionTurn, thinkTime, turnsOf } from "../core/session-workload.js";
 import { shownText } from "../core/shown-text.js";
 import { needsText } from "../core/slo-spec.js";
@@ -111,7 +112,7 @@ function publicConfig(f: BenchFlags): Record<string, unknown> {
 type Plan =
   | { kind: "levels"; levels: LoadLevel[] }
   | { kind: "trace"; file: string }
-  | { kind: "sessions"; users: number[]; conversations?: Conversation[] }
+  | { kind: "sessions"; users: number[]; rates?: number[]; conversations?: Conversation[] }
   | { kind: "sweep" }
   | { kind: "capacity"; mode: "rate" | "concurrency" };
 
@@ -164,6 +165,10 @@ function loadPlan(f: BenchFlags, hasObjectives: boolean): Plan {
     f.findCapacity && "--find-capacity",
   ].filter(Boolean);
   if (chosen.length > 1) throw new UsageError(`use only one of ${chosen.join(", ")}`);
+  if (f.sessions !== undefined && (f.findCapacity || f.trace !== undefined))
+    throw new UsageError(
+      `--sessions and ${f.findCapacity ? "--find-capacity" : "--trace"} do not combine: use one`,
+    );
   if (f.findCapacity) {
     if (!hasObjectives)
       throw new UsageError(
@@ -173,12 +178,11 @@ function loadPlan(f: BenchFlags, hasObjectives: boolean): Plan {
     if (f.capacityMode === "concurrency") refuseOpenLoopFlags(f);
     return { kind: "capacity", mode: f.capacityMode ?? "rate" };
   }
-  if (f.sweep) return { kind: "sweep" };
   if (f.sessions !== undefined) {
-    const loads = [f.rate && "--rate", f.sweep && "--sweep", f.trace && "--trace"].filter(Boolean);
+    const loads = [f.sweep && "--sweep", f.trace && "--trace"].filter(Boolean);
     if (loads.length > 0)
-      throw new UsageError(`--sessions runs users in a closed loop (-c): drop ${loads.join(", ")}`);
-    refuseOpenLoopFlags(f);
+      throw new UsageError(`--sessions runs users (-c) or session arrivals (-r): drop ${loads.join(", ")}`);
+    if (!f.rate) refuseOpenLoopFlags(f);
     const other = [
       f.n !== undefined && "-n (--sessions counts sessions)",
       f.duration !== undefined && "--duration",
@@ -192,9 +196,11 @@ function loadPlan(f: BenchFlags, hasObjectives: boolean): Plan {
     return {
       kind: "sessions",
       users: f.concurrency ?? [1, 4, 8],
+      rates: f.rate,
       conversations: f.dataset !== undefined ? readConversations(f.dataset, f.datasetFormat) : undefined,
     };
   }
+  if (f.sweep) return { kind: "sweep" };
   if (f.trace !== undefined) {
     // The trace sets when each request leaves and what it asks: the flags that would say otherwise go.
     refuseOpenLoopFlags(f);
@@ -405,13 +411,25 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
         conversations: plan.conversations,
       };
       const w = target.workload;
-      for (const users of plan.users) {
+      // Closed: users run sessions back to back. Open (-r): sessions arrive at that many a second.
+      const loads = plan.rates ?? plan.users;
+      for (const load of loads) {
         if (runner.stopped) break;
+        const rate = plan.rates ? load : undefined;
+        const sessionArrivals =
+          rate !== undefined
+            ? arrivalTimes(
+                { process: arrivals, rate, burstiness: f.burstiness, rampUpS: f.rampUp },
+                createRng(deriveSeed(w.seed, Math.round(rate * 1000))),
+              )
+            : undefined;
         await runner.runLevel({
           kind: "sessions",
+          rate,
           plan: {
             sessions: f.sessions as number,
-            users,
+            users: rate === undefined ? load : 0,
+            arrivals: sessionArrivals,
             turns: (s) => turnsOf(synthetic, s),
             turnInput: (s, t) => sessionTurn(w, synthetic, s, t),
             thinkMs: (s, t) => thinkTime(w, synthetic, s, t),

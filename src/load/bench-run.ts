@@ -30,7 +30,7 @@ export type LoadLevel =
   /** A trace replayed on its timeline; `rate` is its mean offered rate at `speed`, for the summary. */
   | { kind: "trace"; rows: () => AsyncIterable<TimedRequest>; speed: number; rate: number }
   /** Multi-turn sessions run by `users` at once (a closed loop of users). */
-  | { kind: "sessions"; plan: Omit<SessionPlan, "keepText"> };
+  | { kind: "sessions"; plan: Omit<SessionPlan, "keepText">; rate?: number };
 
 export interface BenchPlan {
   generation: GenerationParams;
@@ -112,7 +112,9 @@ export function levelInfo(level: LoadLevel, stream: boolean): LevelInfo {
   const mode = stream ? "stream" : "no-stream";
   if (level.kind === "trace") return { scenario: "trace", mode, rate: level.rate };
   if (level.kind === "sessions")
-    return { scenario: `c=${level.plan.users}`, mode, concurrency: level.plan.users };
+    return level.rate !== undefined
+      ? { scenario: `rate=${Number(level.rate.toPrecision(4))}`, mode, rate: level.rate }
+      : { scenario: `c=${level.plan.users}`, mode, concurrency: level.plan.users };
   return level.kind === "concurrency"
     ? { scenario: `c=${level.concurrency}`, mode, concurrency: level.concurrency }
     : { scenario: `rate=${Number(level.rate.toPrecision(4))}`, mode, rate: level.rate };

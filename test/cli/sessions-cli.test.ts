@@ -211,10 +211,48 @@ describe("bench --sessions: multi-turn conversations", () => {
     }
   });
 
+  it("-r: sessions arrive open loop, that many a second, however many are running", async () => {
+    const run = await benchRun(
+      [
+        "--url",
+        server.url,
+        "--model",
+        "m",
+        "--sessions",
+        "6",
+        "--turns",
+        "2",
+        "--turn-tokens",
+        "8",
+        "-r",
+        "20",
+        "--baseline",
+        "0",
+        "--server-metrics",
+        "none",
+        "-q",
+      ],
+      tempDir(),
+    );
+    assertCleanExit(run, 0);
+    assert.equal(run.records.length, 12);
+    const level = (run.summary as Loose).levels[0];
+    assert.equal(level.scenario, "rate=20");
+    assert.equal(level.sessions.completed, 6);
+    const firsts = (run.records as Loose[])
+      .filter((r) => r.turn === 1)
+      .map((r) => r.startMs)
+      .sort((a, b) => a - b);
+    assert.ok(
+      firsts.at(-1) - firsts[0] > 50,
+      "the sessions' first turns are spread over the arrivals, not sent at once",
+    );
+  });
+
   it("bad combinations exit 2", async () => {
-    const r = await runCli(["bench", "--sessions", "3", "-r", "2"]);
+    const r = await runCli(["bench", "--sessions", "3", "--sweep", "auto"]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /--sessions runs users in a closed loop \(-c\): drop --rate/);
+    assert.match(r.stderr, /--sessions runs users \(-c\) or session arrivals \(-r\): drop --sweep/);
     const idle = await runCli(["bench", "--turns", "4"]);
     assert.equal(idle.code, 2);
     assert.match(idle.stderr, /--turns acts only with --sessions/);
