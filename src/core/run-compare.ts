@@ -86,6 +86,33 @@ export interface RunComparison {
   unmatched: { scenario: string; onlyIn: "A" | "B" }[];
   /** Level x metric comparisons by verdict. */
   counts: Record<Verdict, number>;
+  /** Multi-turn runs: p50 TTFT and E2E by turn index, for levels both runs ran as sessions. */
+  byTurn: TurnComparison[];
+}
+
+export interface TurnComparison {
+  scenario: string;
+  turn: number;
+  ttft_p50_ms: { a: number; b: number; change: number };
+  e2e_p50_ms: { a: number; b: number; change: number };
+}
+
+/** p50s by turn, side by side (the distributions are summaries here: no significance test per turn). */
+function turnsSideBySide(scenario: string, a: LevelSummary, b: LevelSummary): TurnComparison[] {
+  const bTurns = new Map((b.sessions?.by_turn ?? []).map((t) => [t.turn, t]));
+  return (a.sessions?.by_turn ?? []).flatMap((ta) => {
+    const tb = bTurns.get(ta.turn);
+    if (!tb) return [];
+    const pair = (x: number, y: number) => ({ a: x, b: y, change: relativeChange(x, y) });
+    return [
+      {
+        scenario,
+        turn: ta.turn,
+        ttft_p50_ms: pair(ta.ttft_ms.p50, tb.ttft_ms.p50),
+        e2e_p50_ms: pair(ta.e2e_ms.p50, tb.e2e_ms.p50),
+      },
+    ];
+  });
 }
 
 /**
@@ -182,6 +209,7 @@ export function compareRuns(a: RunInput, b: RunInput, options: CompareOptions = 
   const inB = scenariosOf(b);
   const counts = Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;
   const levels: LevelComparison[] = [];
+  const byTurn: TurnComparison[] = [];
   const unmatched: RunComparison["unmatched"] = [];
   for (const [scenario, summaryA] of inA) {
     if (!inB.has(scenario)) {
@@ -202,9 +230,10 @@ export function compareRuns(a: RunInput, b: RunInput, options: CompareOptions = 
           })
         : [];
     levels.push({ scenario, metrics, rates });
+    if (summaryA && summaryB) byTurn.push(...turnsSideBySide(scenario, summaryA, summaryB));
   }
   for (const scenario of inB.keys()) if (!inA.has(scenario)) unmatched.push({ scenario, onlyIn: "B" });
-  return { alpha, minChange, levels, unmatched, counts };
+  return { alpha, minChange, levels, unmatched, counts, byTurn };
 }
 
 /** run.json config fields that shape what each request asks, as bench's flags name them. */

@@ -112,7 +112,19 @@ export function compareText(c: RunComparison, names?: { a: string; b: string }):
   if (rows.length > 0) out.push("", line(HEADER), ...rows.map(line));
   const unmatched = unmatchedLines(c);
   if (unmatched.length > 0) out.push("", ...unmatched);
+  const turns = turnLines(c);
+  if (turns.length > 0) out.push("", "by turn (multi-turn sessions), p50:", ...turns);
   return out.join("\n");
+}
+
+/** "c=4 turn 2: TTFT 41.2 -> 12.0 ms (-71%), E2E 820 -> 790 ms (-4%)". */
+function turnLines(c: RunComparison): string[] {
+  const pct = (x: number) => (Number.isFinite(x) ? `${x >= 0 ? "+" : ""}${Math.round(100 * x)}%` : "n/a");
+  const v = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(3)).toString() : "n/a");
+  return (c.byTurn ?? []).map(
+    (t) =>
+      `  ${t.scenario} turn ${t.turn}: TTFT ${v(t.ttft_p50_ms.a)} -> ${v(t.ttft_p50_ms.b)} ms (${pct(t.ttft_p50_ms.change)}), E2E ${v(t.e2e_p50_ms.a)} -> ${v(t.e2e_p50_ms.b)} ms (${pct(t.e2e_p50_ms.change)})`,
+  );
 }
 
 /** The same comparison as Markdown: headline, table, unmatched levels. */

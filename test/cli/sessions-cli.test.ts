@@ -134,6 +134,31 @@ describe("bench --sessions: multi-turn conversations", () => {
     const turns = (run.summary as Loose).levels[0].sessions.by_turn;
     assert.ok(turns[1].input_tokens.p50 > turns[0].input_tokens.p50 + 32);
     assert.ok(turns[2].input_tokens.p50 > turns[1].input_tokens.p50 + 32);
+    // compare sets two such runs side by side by turn.
+    const again = await benchRun(
+      [
+        "--sim-preset",
+        "fast",
+        "--sessions",
+        "3",
+        "--turns",
+        "3",
+        "--turn-tokens",
+        "32",
+        "-c",
+        "1",
+        "--max-tokens",
+        "8",
+        "--baseline",
+        "0",
+        "-q",
+      ],
+      tempDir(),
+    );
+    const c = await runCli(["compare", run.dir, again.dir]);
+    assert.equal(c.code, 0, c.stderr);
+    assert.match(c.stdout, /by turn \(multi-turn sessions\), p50:\n {2}c=1 turn 1: TTFT [\d.]+ -> [\d.]+ ms/);
+    assert.match(c.stdout, /c=1 turn 3: TTFT/);
   });
 
   it("plays a conversation dataset (ShareGPT, OpenAI messages JSONL): its user turns, its replies' lengths, the server's answers", async () => {
