@@ -274,6 +274,57 @@ describe("bench --sessions: multi-turn conversations", () => {
     );
   });
 
+  it("on the simulator, turn 2 at equal length is faster than turn 1 when the cache holds the history, and not when it cannot", async () => {
+    // Turn 1: 1,500 tokens; turn 2: "ok" after a short answer, so both prompts are ~1,510 tokens long.
+    const { createRng } = await import("../../src/core/rng.js");
+    const { syntheticText } = await import("../../src/core/synthetic-text.js");
+    const file = join(tempDir(), "long.json");
+    const conv = (k: number) => ({
+      conversations: [
+        { from: "human", value: syntheticText(createRng(k), 1500) },
+        { from: "gpt", value: "fine then" },
+        { from: "human", value: "ok" },
+        { from: "gpt", value: "yes" },
+      ],
+    });
+    writeFileSync(file, JSON.stringify([0, 1, 2, 3].map(conv)));
+    const byTurn = async (kv: string) => {
+      const run = await benchRun(
+        [
+          "--sim-preset",
+          "default",
+          "--sim-kv-tokens",
+          kv,
+          "--sessions",
+          "4",
+          "--dataset",
+          file,
+          "-c",
+          "1",
+          "--baseline",
+          "0",
+          "-q",
+        ],
+        tempDir(),
+      );
+      assertCleanExit(run, 0);
+      return (run.summary as Loose).levels[0].sessions.by_turn as Loose[];
+    };
+    const held = await byTurn("24576");
+    assert.ok(Math.abs(held[1].input_tokens.p50 - held[0].input_tokens.p50) < 20, "equal lengths");
+    // The default preset prefills at 0.02 ms a token: 1,500 cached tokens save ~30 ms.
+    assert.ok(
+      held[1].ttft_ms.p50 < held[0].ttft_ms.p50 - 15,
+      `cached: ${held[1].ttft_ms.p50} vs ${held[0].ttft_ms.p50} ms`,
+    );
+    // A KV cache with no room beside the running sequence keeps nothing between turns.
+    const evicted = await byTurn("1700");
+    assert.ok(
+      evicted[1].ttft_ms.p50 > evicted[0].ttft_ms.p50 - 10,
+      `evicted: ${evicted[1].ttft_ms.p50} vs ${evicted[0].ttft_ms.p50} ms`,
+    );
+  });
+
   it("bad combinations exit 2", async () => {
     const r = await runCli(["bench", "--sessions", "3", "--sweep", "auto"]);
     assert.equal(r.code, 2);
