@@ -469,7 +469,8 @@ export async function benchCommand(f: BenchFlags): Promise<number> {
 
   const stop = runner.stopReason;
   const lengthWarnings = promptLengthWarnings(f, levels);
-  const summary = summaryDocument(info, dir, levels, stop, capacity, slo !== undefined);
+  const requested = f.inputTokens !== undefined ? meanLength(f.inputTokens) : undefined;
+  const summary = summaryDocument(info, dir, levels, stop, capacity, slo !== undefined, requested);
   const doc = {
     ...summary,
     warnings: [...summary.warnings, ...lengthWarnings],
@@ -659,6 +660,8 @@ function summaryDocument(
   stop: StopReason | undefined,
   capacity: CapacityResult | undefined,
   hasSlo: boolean,
+  /** --input-tokens' mean: beside each level's server-counted `input_tokens`. */
+  requestedInput?: number,
 ) {
   return {
     ...info,
@@ -670,6 +673,7 @@ function summaryDocument(
     slo_pass: hasSlo ? levels.every((l) => l.objectives.every((o) => o.pass)) : null,
     levels: levels.map((l) => ({
       ...l.summary,
+      ...(requestedInput !== undefined ? { input_tokens_requested: requestedInput } : {}),
       objectives: l.objectives,
       validity: l.validity,
       server: l.server ?? null,

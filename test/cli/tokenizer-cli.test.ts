@@ -23,6 +23,11 @@ describe("--input-tokens N --tokenizer server: exactly N prompt tokens, chat tem
       );
       assertCleanExit(run, 0);
       assert.deepEqual(inputTokens(run), [77, 77]);
+      assert.equal(
+        (run.summary as Loose).levels[0].input_tokens_requested,
+        77,
+        "requested beside server-counted",
+      );
       assert.match(run.stderr, /prompts: exact lengths by the server's \/tokenize \(vLLM shape\)/);
       assert.doesNotMatch(run.stderr, /prompts were meant/);
     });
