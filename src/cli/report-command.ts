@@ -1,6 +1,7 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { allCharts, type Chart, MARKDOWN_CHARTS } from "../core/report/chart-specs.js";
+import { replayBesideProduction } from "../core/report/replay-beside.js";
 import type { ReportInput } from "../core/report/report-input.js";
 import {
   documentMarkdown,
@@ -11,10 +12,13 @@ import {
 import { budgetText, burnDownChart } from "../core/slo/budget-text.js";
 import { SliEventCollector } from "../core/slo/sli-events.js";
 import { type SpeechRunDoc, speechCharts, speechDocument } from "../core/speech/speech-report.js";
+import { traceFormatOf } from "../core/trace.js";
 import { renderSvg } from "../output/chart-render.js";
+import { productionView } from "../output/proxy-log-reader.js";
 import { documentHtml } from "../output/report-html.js";
 import { loadReportInput } from "../output/report-reader.js";
 import { loadSummaryDocument, RunReadError } from "../output/run-reader.js";
+import { firstLine } from "../output/trace-file.js";
 import { budgetResults } from "./budget-command.js";
 import { EXIT, UsageError } from "./exit-codes.js";
 import { productionSpec } from "./rules-command.js";
@@ -58,6 +62,8 @@ export async function reportCommand(dir: string, f: ReportFlags): Promise<number
     throw err;
   }
   const blocks: TextBlock[] = [];
+  const replayed = await replayBlock(dir, input);
+  if (replayed) blocks.push(replayed);
   const chartList = allCharts(input);
   if (spec && collector) {
     const budgets = budgetResults(spec, collector, f.timeScale);
@@ -74,6 +80,27 @@ export async function reportCommand(dir: string, f: ReportFlags): Promise<number
     [...MARKDOWN_CHARTS, "budget-burn-down"],
     f.json,
   );
+}
+
+/**
+ * A run that replayed the proxy's log (`bench --trace proxy.log`) sets its figures beside what the
+ * proxy measured of the same requests in production, when the log is still where the run read it.
+ */
+async function replayBlock(dir: string, input: ReportInput): Promise<TextBlock | undefined> {
+  let trace: unknown;
+  try {
+    trace = (JSON.parse(readFileSync(join(dir, "run.json"), "utf8")) as { config?: { trace?: unknown } })
+      .config?.trace;
+  } catch {
+    return undefined;
+  }
+  const level = input.levels.find((l) => l.summary.scenario === "trace");
+  if (typeof trace !== "string" || !level) return undefined;
+  if (!existsSync(trace) || traceFormatOf(trace, await firstLine(trace)) !== "proxy") return undefined;
+  const production = await productionView(trace);
+  return production
+    ? { title: "Replay beside production", text: replayBesideProduction(production, level.summary) }
+    : undefined;
 }
 
 /** Renders the charts and writes report.md (with the chosen charts as SVG files) and report.html. */

@@ -34,7 +34,8 @@ export interface SelectedRow extends TraceRow {
 
 export class TraceFileError extends Error {}
 
-async function firstLine(path: string): Promise<string> {
+/** The first line of a file (its first 4 KiB at most), to tell its format by. */
+export async function firstLine(path: string): Promise<string> {
   const f = await open(path, "r").catch((err: NodeJS.ErrnoException) => {
     throw new TraceFileError(
       `cannot read --trace ${path}: ${err.code === "ENOENT" ? "no such file" : err.message}`,

@@ -251,6 +251,14 @@ describe("record in production, replay in staging", () => {
       );
       for (const b of sent)
         assert.equal((b.messages[0].content as string).split(" ").length, chat[0].input_tokens);
+      // The report sets the replay beside what the proxy measured of the same requests.
+      const report = await runCli(["report", run.dir]);
+      assert.equal(report.code, 0, report.stderr);
+      const md = readFileSync(join(run.dir, "report.md"), "utf8");
+      const block = md.split("## Replay beside production")[1]?.split("\n## ")[0] ?? "";
+      assert.match(block, /production \(proxy log\) +replay \(this run\)/);
+      assert.match(block, /requests +6 +6/);
+      assert.match(block, /TTFT p50 \/ p95 +[\d.]+ \/ [\d.]+ ms +[\d.]+ \/ [\d.]+ ms/);
     } finally {
       await staging.close();
     }

@@ -48,6 +48,8 @@ export async function startSimProxy(options: Partial<ProxyOptions> = {}): Promis
 export interface StreamRequest {
   maxTokens: number;
   prompt?: string;
+  /** Make each request's prompt its own (a number in front), so no prefix is shared. */
+  distinct?: boolean;
   headers?: Record<string, string>;
 }
 
@@ -84,8 +86,10 @@ export async function streamMany(
   let next = 0;
   const worker = async () => {
     while (next < n) {
-      next++;
-      statuses.push(await streamChat(origin, r, agent));
+      const k = next++;
+      // A first word of its own changes every block hash: the simulator's prefix cache finds nothing to reuse.
+      const asked = r.distinct && r.prompt !== undefined ? { ...r, prompt: `${k} ${r.prompt}` } : r;
+      statuses.push(await streamChat(origin, asked, agent));
     }
   };
   try {

@@ -73,10 +73,12 @@ describe("a real Prometheus scraping the proxy", () => {
       20,
     );
     const started = Date.now();
-    // A long prompt makes the simulator's batched prefill take tens of ms, so the streams overlap.
+    // A long prompt makes the simulator's batched prefill take tens of ms, so the streams overlap;
+    // each its own, or the prefix cache would skip the prefill of all but the first.
     const statuses = await streamMany(stack.url, BURST, BURST, {
       maxTokens: 2,
       prompt: "word ".repeat(1200),
+      distinct: true,
     });
     const ended = Date.now();
     assert.deepEqual(statuses, Array(BURST).fill(200));
