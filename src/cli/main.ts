@@ -326,6 +326,10 @@ function program(setExit: (code: number) => void): Command {
     )
     .option("--slo <file>", "SLO file: goodput counters per request criterion")
     .option("--log-file <file>", "JSON request log (default: stdout)")
+    .option(
+      "--log-prefix-hashes",
+      "log each prompt as salted block hashes (hash_ids), so a replay of the log shares prefixes as production did; never the text",
+    )
     .option("--otlp-endpoint <url>", "export spans over OTLP/HTTP (default: OTEL_EXPORTER_OTLP_ENDPOINT)")
     .option(
       "--drain <s>",

@@ -17,6 +17,7 @@ export interface ProxyFlags {
   otlpEndpoint?: string;
   drain: number;
   maxRequestMb: number;
+  logPrefixHashes?: boolean;
 }
 
 /** Runs the proxy until SIGINT/SIGTERM, then drains in-flight streams. */
@@ -76,6 +77,7 @@ export async function proxyCommand(f: ProxyFlags): Promise<number> {
     upstreamTimeoutMs: f.timeout * 1000,
     maxHeaderBytes: 16 * 1024,
     maxBodyBytes: Math.round(f.maxRequestMb * 1024 * 1024),
+    logPrefixHashes: f.logPrefixHashes === true,
     slo,
     logFile: f.logFile,
     otlpEndpoint: otlp,

@@ -66,6 +66,9 @@ export function proxyLogRow(line: string): (TraceRow & { finishMs: number }) | u
     inputTokens: Math.max(1, Math.round(r.input_tokens)),
     outputTokens: Math.round(r.output_tokens),
     ...(typeof r.session_id === "string" ? { sessionId: r.session_id } : {}),
+    ...(Array.isArray(r.hash_ids) && r.hash_ids.every((h) => Number.isInteger(h))
+      ? { hashIds: r.hash_ids as number[] }
+      : {}),
   };
 }
 

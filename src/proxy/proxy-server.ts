@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import {
   createServer,
   type IncomingHttpHeaders,
@@ -24,6 +25,7 @@ import { computableOffline, recordEvents } from "../core/slo/sli-events.js";
 import type { RequestCriteria, SloSpec } from "../core/slo-spec.js";
 import { StreamAccumulator, summarizeCompletion } from "../core/stream-accumulator.js";
 import { isLlmRoute, LLM_ROUTES, ModelLabels, routeLabel } from "./model-labels.js";
+import { prefixHashes } from "./prefix-hashes.js";
 import { ProxyMetrics } from "./proxy-metrics.js";
 import { RequestLog } from "./request-log.js";
 import { createTracing, type ProxyTracing, SpanStatusCode, type TracedRequest } from "./tracing.js";
@@ -43,6 +45,8 @@ export interface ProxyOptions {
   maxBodyBytes: number;
   slo?: SloSpec;
   logFile?: string;
+  /** Log each generation request's prompt as salted block hashes (`hash_ids`), for replays with its prefixes. */
+  logPrefixHashes?: boolean;
   otlpEndpoint?: string;
   /** Extra span exporter (tests). */
   tracing?: ProxyTracing;
@@ -142,6 +146,8 @@ export class StreamsloProxy {
   private refreshTimer?: NodeJS.Timeout;
   private draining = false;
   private inFlightAll = 0;
+  /** This process's secret for prefix hashes: ids match within one log, and say nothing of the text. */
+  private readonly salt = randomBytes(16).toString("hex");
   /** Requests being relayed, so the drain deadline can cut them as the proxy's own doing. */
   private readonly relaying = new Set<ForwardHandler>();
 
@@ -272,7 +278,8 @@ export class StreamsloProxy {
     try {
       await new Promise<void>((resolve) => {
         const lent = llm && this.lends;
-        const handler = new ForwardHandler(this, req, res, llm, lent, startMs, labels, traced, () => {
+        const hashes = llm && this.o.logPrefixHashes ? () => prefixHashes(body, this.salt) : undefined;
+        const handler = new ForwardHandler(this, req, res, llm, lent, startMs, labels, traced, hashes, () => {
           this.relaying.delete(handler);
           resolve();
         });
@@ -366,6 +373,7 @@ export class StreamsloProxy {
     traced: TracedRequest,
     method: string,
     session?: string,
+    hashIds?: number[],
   ): void {
     const m = this.metrics;
     const status = String(rec.status ?? 0);
@@ -429,6 +437,7 @@ export class StreamsloProxy {
       e2e_ms: e2eMs,
       output_tokens: llm ? rec.outputTokens : undefined,
       input_tokens: llm ? rec.promptTokens : undefined,
+      hash_ids: hashIds,
       error: rec.error ? `${rec.error.code}: ${rec.error.message}` : undefined,
     });
   }
@@ -539,6 +548,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     startMs: number,
     private readonly labels: () => ReturnType<ProxyMetrics["labels"]>,
     private readonly traced: TracedRequest,
+    private readonly hashes: (() => number[] | undefined) | undefined,
     private readonly resolve: () => void,
   ) {
     this.rec = {
@@ -746,6 +756,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
       this.traced,
       this.req.method ?? "GET",
       sessionOf(this.req),
+      this.hashes?.(),
     );
   }
 }

@@ -22,6 +22,8 @@ export interface RequestLogLine {
   output_tokens?: number;
   /** Prompt tokens as the upstream's usage counted them. */
   input_tokens?: number;
+  /** Opt-in: the prompt as salted block hashes (see prefix-hashes.ts). */
+  hash_ids?: number[];
   error?: string;
 }
 

@@ -194,7 +194,7 @@ describe("record in production, replay in staging", () => {
     const { readFileSync } = await import("node:fs");
     const production = await startSimServer(simParams("fast"));
     const logFile = join(tempDir(), "proxy.log");
-    const p = await startProxy(production.origin, { logFile });
+    const p = await startProxy(production.origin, { logFile, logPrefixHashes: true });
     try {
       // Production traffic through the proxy, one conversation id on every request.
       const body = JSON.stringify({
@@ -227,6 +227,9 @@ describe("record in production, replay in staging", () => {
       assert.equal(l.session_id, "conv-7");
       assert.equal(typeof l.arrived_at, "string");
       assert.ok(l.input_tokens > 0 && l.output_tokens === 3);
+      // The same prompt every time: the same salted block hashes, and nothing of the text.
+      assert.deepEqual(l.hash_ids, chat[0].hash_ids);
+      assert.equal(l.hash_ids.length, 1);
     }
     assert.ok(!JSON.stringify(lines).includes("one two three"), "no prompt text in the log");
 
@@ -251,6 +254,11 @@ describe("record in production, replay in staging", () => {
       );
       for (const b of sent)
         assert.equal((b.messages[0].content as string).split(" ").length, chat[0].input_tokens);
+      assert.equal(
+        new Set(sent.map((b) => b.messages[0].content)).size,
+        1,
+        "shared hash ids: the same prompt again",
+      );
       // The report sets the replay beside what the proxy measured of the same requests.
       const report = await runCli(["report", run.dir]);
       assert.equal(report.code, 0, report.stderr);
