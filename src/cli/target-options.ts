@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { type Api, type Endpoint, EndpointUrlError, resolveEndpoint } from "../client/endpoint.js";
+import { fileTokenCosts } from "../client/file-tokenizer.js";
 import { discoverModels } from "../client/model-discovery.js";
 import type { GenerationParams } from "../client/request-body.js";
 import { serverTokenCosts, TokenizerUnavailable } from "../client/server-tokenizer.js";
@@ -47,7 +48,7 @@ export interface TargetFlags extends SimFlags {
   insecure?: boolean;
   sharedPrefix?: number;
   prefixGroups?: number;
-  tokenizer?: "server";
+  tokenizer?: string;
 }
 
 /** Flags that say where to send requests and what to ask for (bench and probe share them). */
@@ -83,11 +84,9 @@ export function addTargetOptions(cmd: Command): Command {
       "with --input-tokens: the first n tokens are a system prefix shared by every prompt of a group",
       positiveInt,
     )
-    .addOption(
-      new Option(
-        "--tokenizer <source>",
-        "with --input-tokens: build prompts to exact lengths with the endpoint's own /tokenize (vLLM, SGLang, llama.cpp)",
-      ).choices(["server"]),
+    .option(
+      "--tokenizer <source>",
+      "with --input-tokens: exact prompt lengths by the endpoint's /tokenize (server) or a tokenizer.json file",
     )
     .option(
       "--prefix-groups <g>",
@@ -297,15 +296,20 @@ export async function resolveTarget(f: TargetFlags, signal?: AbortSignal): Promi
     await sim?.close();
     throw new EndpointError(`${url} lists no models; pass --model`);
   }
-  if (f.tokenizer === "server" && prompts.kind === "synthetic") {
+  if (f.tokenizer !== undefined && prompts.kind === "synthetic") {
     try {
-      prompts.costs = await serverTokenCosts(endpoint, model, key);
+      prompts.costs =
+        f.tokenizer === "server"
+          ? await serverTokenCosts(endpoint, model, key)
+          : fileTokenCosts(f.tokenizer, endpoint.api);
     } catch (err) {
       await sim?.close();
       if (err instanceof TokenizerUnavailable)
-        throw new EndpointError(
-          `--tokenizer server: ${err.message}; drop --tokenizer (prompt lengths are then estimated)`,
-        );
+        throw f.tokenizer === "server"
+          ? new EndpointError(
+              `--tokenizer server: ${err.message}; drop --tokenizer (prompt lengths are then estimated)`,
+            )
+          : new UsageError(`--tokenizer ${f.tokenizer}: ${err.message}`);
       throw err;
     }
   }

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { assertCleanExit, benchRun } from "../helpers/checked-run.js";
 import { runCli, tempDir } from "../helpers/cli.js";
@@ -60,6 +62,61 @@ describe("--input-tokens N --tokenizer server: exactly N prompt tokens, chat tem
       assertCleanExit(run, 0);
       assert.deepEqual(inputTokens(run), [90, 90]);
       assert.match(run.stderr, /llama\.cpp shape/);
+    });
+  }
+
+  for (const api of ["chat", "completions"]) {
+    it(`from a tokenizer.json file read offline (with its chat template), against the simulator, ${api} API`, async () => {
+      // A word-level tokenizer of the synthetic vocabulary, and a chat template of 8 tokens: the simulator's count.
+      const { VOCABULARY } = await import("../../src/core/synthetic-text.js");
+      const dir = tempDir();
+      const words = ["[UNK]", ...VOCABULARY, "t1", "t2", "t3", "t4", "t5", "t6", "t7", "t8"];
+      const tokenizer = {
+        version: "1.0",
+        truncation: null,
+        padding: null,
+        added_tokens: [],
+        normalizer: null,
+        pre_tokenizer: { type: "Whitespace" },
+        post_processor: null,
+        decoder: null,
+        model: {
+          type: "WordLevel",
+          vocab: Object.fromEntries(words.map((w, i) => [w, i])),
+          unk_token: "[UNK]",
+        },
+      };
+      writeFileSync(join(dir, "tokenizer.json"), JSON.stringify(tokenizer));
+      writeFileSync(
+        join(dir, "tokenizer_config.json"),
+        JSON.stringify({
+          chat_template: "{% for m in messages %}t1 t2 t3 t4 t5 t6 t7 t8 {{ m.content }}{% endfor %}",
+        }),
+      );
+      const file = join(dir, "tokenizer.json");
+      const run = await benchRun(
+        ["--sim-preset", "fast", "--api", api, "--input-tokens", "61", "--tokenizer", file, ...RUN],
+        tempDir(),
+      );
+      assertCleanExit(run, 0);
+      assert.deepEqual(inputTokens(run), [61, 61]);
+      assert.match(
+        run.stderr,
+        new RegExp(`prompts: exact lengths by the tokenizer in ${file.replace(/[/.]/g, "\\$&")}`),
+      );
+      const bad = await runCli([
+        "bench",
+        "--sim-preset",
+        "fast",
+        "--input-tokens",
+        "8",
+        "--tokenizer",
+        join(dir, "none.json"),
+        "--out",
+        tempDir(),
+      ]);
+      assert.equal(bad.code, 2, bad.stderr);
+      assert.match(bad.stderr, /--tokenizer .*none\.json: cannot read .*ENOENT/);
     });
   }
 
