@@ -95,7 +95,10 @@ describe("measured timing matches an exact emission schedule", () => {
       // One moment, 120 ms in, on a fresh connection: the first connect on a busy machine has been
       // seen to add 30 ms (one CI run in six), so the bound is wider than for a stream's own gaps.
       const wall = requestMetrics(rec).wallMs;
-      assert.ok(wall !== undefined && Math.abs(wall - 121) <= 2 * TOL_MS, `wall: measured ${wall}, emitted 121`);
+      assert.ok(
+        wall !== undefined && Math.abs(wall - 121) <= 2 * TOL_MS,
+        `wall: measured ${wall}, emitted 121`,
+      );
     } finally {
       await plain.close();
     }
