@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { allCharts, type Chart, MARKDOWN_CHARTS } from "../core/report/chart-specs.js";
 import { replayBesideProduction } from "../core/report/replay-beside.js";
@@ -31,10 +31,10 @@ export interface ReportFlags {
 
 /** Writes report.md (with charts/*.svg) and a self-contained report.html into the run folder. */
 export async function reportCommand(dir: string, f: ReportFlags): Promise<number> {
-  let doc: { kind?: string };
+  let doc: { kind?: string; config?: { trace?: unknown } };
   try {
     // Quiet: the report's own reading of the folder says whether it was rebuilt.
-    doc = (await loadSummaryDocument(dir, false)) as { kind?: string };
+    doc = (await loadSummaryDocument(dir, false)) as typeof doc;
   } catch (err) {
     if (err instanceof RunReadError) throw new UsageError(err.message);
     throw err;
@@ -62,7 +62,7 @@ export async function reportCommand(dir: string, f: ReportFlags): Promise<number
     throw err;
   }
   const blocks: TextBlock[] = [];
-  const replayed = await replayBlock(dir, input);
+  const replayed = await replayBlock(doc.config?.trace, input);
   if (replayed) blocks.push(replayed);
   const chartList = allCharts(input);
   if (spec && collector) {
@@ -86,14 +86,8 @@ export async function reportCommand(dir: string, f: ReportFlags): Promise<number
  * A run that replayed the proxy's log (`bench --trace proxy.log`) sets its figures beside what the
  * proxy measured of the same requests in production, when the log is still where the run read it.
  */
-async function replayBlock(dir: string, input: ReportInput): Promise<TextBlock | undefined> {
-  let trace: unknown;
-  try {
-    trace = (JSON.parse(readFileSync(join(dir, "run.json"), "utf8")) as { config?: { trace?: unknown } })
-      .config?.trace;
-  } catch {
-    return undefined;
-  }
+async function replayBlock(trace: unknown, input: ReportInput): Promise<TextBlock | undefined> {
+  // summary.json holds run.json's config: the trace the run replayed, as it was given.
   const level = input.levels.find((l) => l.summary.scenario === "trace");
   if (typeof trace !== "string" || !level) return undefined;
   if (!existsSync(trace) || traceFormatOf(trace, await firstLine(trace)) !== "proxy") return undefined;

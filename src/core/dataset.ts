@@ -11,8 +11,8 @@ export function estimateTokens(text: string): number {
  * Parses a JSONL prompt file: one object per line with `prompt` (or chat `messages`, whose last
  * user message is the prompt) and optional `output_tokens` (or `max_tokens`).
  */
-export function parseJsonlDataset(text: string, name: string): DatasetItem[] {
-  const items: DatasetItem[] = [];
+/** Each non-blank line of a JSONL file, parsed, with its index; a line that is not JSON is named. */
+function jsonLines(text: string, name: string, onRow: (row: unknown, i: number) => void): void {
   text.split(/\r?\n/).forEach((line, i) => {
     if (line.trim() === "") return;
     let row: unknown;
@@ -21,6 +21,13 @@ export function parseJsonlDataset(text: string, name: string): DatasetItem[] {
     } catch {
       throw new DatasetError(`${name} line ${i + 1} is not JSON`);
     }
+    onRow(row, i);
+  });
+}
+
+export function parseJsonlDataset(text: string, name: string): DatasetItem[] {
+  const items: DatasetItem[] = [];
+  jsonLines(text, name, (row, i) => {
     const r = row as { prompt?: unknown; messages?: unknown; output_tokens?: unknown; max_tokens?: unknown };
     let prompt: string | undefined;
     if (typeof r.prompt === "string") prompt = r.prompt;
@@ -99,14 +106,7 @@ export function parseConversations(text: string, name: string, format: "jsonl" |
     if (turns.length > 0) out.push({ turns });
   };
   if (format === "jsonl") {
-    text.split(/\r?\n/).forEach((line, i) => {
-      if (line.trim() === "") return;
-      let row: unknown;
-      try {
-        row = JSON.parse(line);
-      } catch {
-        throw new DatasetError(`${name} line ${i + 1} is not JSON`);
-      }
+    jsonLines(text, name, (row, i) => {
       const m = (row as { messages?: unknown }).messages;
       if (!Array.isArray(m)) throw new DatasetError(`${name} line ${i + 1} has no "messages" list`);
       add(
