@@ -348,6 +348,8 @@ describe("streamslo proxy", { timeout: 60_000 }, () => {
     assert.equal(got.headers["content-encoding"], "gzip", "the client gets what the upstream sent");
     const text = gunzipSync(got.body).toString("utf8");
     assert.match(text, /data: \[DONE\]/);
+    // Recorded once zlib has given out the last of the body, a turn or two after the client saw its end.
+    await waitFor(async () => metric(await scrape(p.adminUrl), PROXY_METRICS.requests) > 0);
     const m = await scrape(p.adminUrl);
     assert.equal(metric(m, PROXY_METRICS.requests, { outcome: "ok" }), 1, "recorded ok, not not_sse");
     assert.equal(metric(m, `${PROXY_METRICS.ttft}_count`), 1);
